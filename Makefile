@@ -1,0 +1,35 @@
+# bsperm: PGXS build.  The version comes from bsperm.control only.
+EXTENSION = bsperm
+EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = bsperm
+CORE_OBJS = src/core/bsp_common.o src/core/bsp_js.o src/core/bsp_flatten.o \
+	src/core/bsp_filter.o src/core/bsp_criteria.o
+PG_OBJS = src/pg/bsperm.o src/pg/pg_glue.o src/pg/pg_entity.o \
+	src/pg/pg_functions.o src/pg/pg_gin.o
+OBJS = $(CORE_OBJS) $(PG_OBJS)
+
+# the install script is built from its parts under src/sql
+SQL_PARTS = $(sort $(wildcard src/sql/[0-9]*.sql))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
+
+JSONC_CFLAGS := $(shell pkg-config --cflags json-c)
+JSONC_LIBS := $(shell pkg-config --libs json-c)
+PG_CPPFLAGS = -Isrc/core -Isrc/pg $(JSONC_CFLAGS)
+SHLIB_LINK = $(JSONC_LIBS)
+
+# regression tests (sql/ and expected/), one file per feature
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/[0-9]*.sql)))
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
+	cat $^ > $@
+
+.PHONY: unit
+unit:
+	$(MAKE) -C test/unit check

@@ -1,0 +1,85 @@
+/*-------------------------------------------------------------------------
+ * bsp_common.h
+ *	  Allocation, string buffers and error reporting for the bsperm core.
+ *
+ * The core (everything under src/core) never includes PostgreSQL headers
+ * and never calls anything that may longjmp.  Memory comes from a
+ * bsp_arena: an allocation function supplied by the caller that returns
+ * NULL on failure.  Nothing is freed piecemeal; the owner of the arena
+ * releases everything at once (a memory context reset in the server, a
+ * block list in the unit tests).  Errors are returned as a bsp_error that
+ * carries a category, the path inside the input document and a message.
+ *-------------------------------------------------------------------------
+ */
+#ifndef BSPERM_COMMON_H
+#define BSPERM_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef void *(*bsp_alloc_fn) (void *ctx, size_t size);
+
+typedef struct bsp_arena
+{
+	bsp_alloc_fn alloc;			/* returns NULL when out of memory */
+	void	   *ctx;
+} bsp_arena;
+
+/* Zeroed allocation; NULL when out of memory or size overflows. */
+extern void *bsp_alloc(bsp_arena *arena, size_t size);
+extern void *bsp_alloc_array(bsp_arena *arena, size_t n, size_t elsize);
+extern char *bsp_strndup(bsp_arena *arena, const char *s, size_t len);
+
+/* Growable byte buffer; always NUL-terminated when not failed. */
+typedef struct bsp_sbuf
+{
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+	bsp_arena  *arena;
+	bool		failed;			/* an allocation failed; contents invalid */
+} bsp_sbuf;
+
+extern void bsp_sbuf_init(bsp_sbuf *b, bsp_arena *arena);
+extern void bsp_sbuf_reset(bsp_sbuf *b);
+extern bool bsp_sbuf_reserve(bsp_sbuf *b, size_t extra);
+extern bool bsp_sbuf_append(bsp_sbuf *b, const char *s, size_t n);
+extern bool bsp_sbuf_appends(bsp_sbuf *b, const char *s);
+extern bool bsp_sbuf_putc(bsp_sbuf *b, char c);
+extern bool bsp_sbuf_printf(bsp_sbuf *b, const char *fmt,...)
+			__attribute__((format(printf, 2, 3)));
+/* Append s as a JSON string literal (with quotes). */
+extern bool bsp_sbuf_json_string(bsp_sbuf *b, const char *s, size_t n);
+/* Append s as an SQL string literal that is safe whatever
+ * standard_conforming_strings says (E'' with doubled backslashes when
+ * needed, as PostgreSQL's quote_literal does). */
+extern bool bsp_sbuf_sql_literal(bsp_sbuf *b, const char *s, size_t n);
+
+typedef enum bsp_errkind
+{
+	BSP_OK = 0,
+	BSP_ERR_OOM,				/* out of memory */
+	BSP_ERR_SYNTAX,				/* not JSON / wrong JSON shape */
+	BSP_ERR_INVALID,			/* fails a schema (structure or params) */
+	BSP_ERR_UNKNOWN_RULE,		/* a rule that is not registered */
+	BSP_ERR_LIMIT				/* depth, node count or array length */
+} bsp_errkind;
+
+#define BSP_PATH_MAX 512
+#define BSP_MSG_MAX 512
+
+typedef struct bsp_error
+{
+	bsp_errkind kind;
+	char		path[BSP_PATH_MAX]; /* e.g. criteria.allOf[2].params.claims */
+	char		message[BSP_MSG_MAX];	/* lower case, no final period */
+} bsp_error;
+
+extern void bsp_error_clear(bsp_error *err);
+/* Sets err (first error wins) and returns false, for "return bsp_fail(...)". */
+extern bool bsp_fail(bsp_error *err, bsp_errkind kind, const char *path,
+					 const char *fmt,...) __attribute__((format(printf, 4, 5)));
+
+#endif							/* BSPERM_COMMON_H */

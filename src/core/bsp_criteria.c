@@ -1,0 +1,667 @@
+/*-------------------------------------------------------------------------
+ * bsp_criteria.c
+ *	  Reading criteria, entity filters and entities from json-c trees.
+ *
+ * Validation follows the zod schemas Backstage uses (spec sections 3 and
+ * 6) and reports the first problem with its path in the document.  The
+ * json-c tree is only read here; the caller owns and releases it.  All
+ * output lives in the caller's arena.
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bsp_criteria.h"
+#include "bsp_doc.h"
+
+typedef enum rule_shape
+{
+	SHAPE_LIST,					/* {<param>: string[]} */
+	SHAPE_PROPERTY				/* {<param>: string, value?: string} */
+} rule_shape;
+
+typedef struct rule_def
+{
+	const char *name;
+	rule_shape	shape;
+	const char *param;			/* claims, kinds, annotation, label, key */
+	const char *key_prefix;		/* toQuery key (LIST) or key prefix */
+} rule_def;
+
+/* The six rules of @backstage/plugin-catalog-backend 4.0.0 (spec section 3) */
+static const rule_def catalog_rules[] = {
+	{"HAS_ANNOTATION", SHAPE_PROPERTY, "annotation", "metadata.annotations."},
+	{"HAS_LABEL", SHAPE_PROPERTY, "label", "metadata.labels."},
+	{"HAS_METADATA", SHAPE_PROPERTY, "key", "metadata."},
+	{"HAS_SPEC", SHAPE_PROPERTY, "key", "spec."},
+	{"IS_ENTITY_KIND", SHAPE_LIST, "kinds", "kind"},
+	{"IS_ENTITY_OWNER", SHAPE_LIST, "claims", "relations.ownedBy"},
+};
+
+typedef struct reader
+{
+	bsp_arena  *arena;
+	const bsp_limits *limits;
+	bsp_error  *err;
+	bsp_sbuf   *norm;			/* NULL: no normalized output */
+	bsp_sbuf	path;
+	int			nodes;
+	bool		filter_syntax;	/* reading an EntityFilter, not criteria */
+} reader;
+
+const char *
+bsp_json_type_name(json_object *o)
+{
+	switch (json_object_get_type(o))
+	{
+		case json_type_null:
+			return "null";
+		case json_type_boolean:
+			return "boolean";
+		case json_type_double:
+		case json_type_int:
+			return "number";
+		case json_type_string:
+			return "string";
+		case json_type_array:
+			return "array";
+		case json_type_object:
+			return "object";
+	}
+	return "unknown";
+}
+
+json_object *
+bsp_json_parse(const char *text, size_t len, bsp_error *err)
+{
+	json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+	json_object *o;
+
+	if (!tok)
+	{
+		bsp_fail(err, BSP_ERR_OOM, "", "out of memory");
+		return NULL;
+	}
+	o = json_tokener_parse_ex(tok, text, (int) len);
+	if (json_tokener_get_error(tok) != json_tokener_success)
+	{
+		bsp_fail(err, BSP_ERR_SYNTAX, "", "%s",
+				 json_tokener_error_desc(json_tokener_get_error(tok)));
+		if (o)
+			json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+static bool
+fail_type(reader *r, const char *expected, json_object *got)
+{
+	return bsp_fail(r->err, BSP_ERR_INVALID, r->path.data,
+					"expected %s, received %s", expected, bsp_json_type_name(got));
+}
+
+/* push ".name" or "[i]" onto the path; returns the old length */
+static size_t
+path_push_key(reader *r, const char *name)
+{
+	size_t		old = r->path.len;
+
+	bsp_sbuf_putc(&r->path, '.');
+	bsp_sbuf_appends(&r->path, name);
+	return old;
+}
+
+static size_t
+path_push_index(reader *r, size_t i)
+{
+	size_t		old = r->path.len;
+
+	bsp_sbuf_printf(&r->path, "[%zu]", i);
+	return old;
+}
+
+static void
+path_pop(reader *r, size_t old)
+{
+	r->path.len = old;
+	if (r->path.data)
+		r->path.data[old] = '\0';
+}
+
+static bool
+count_node(reader *r)
+{
+	if (++r->nodes > r->limits->max_nodes)
+		return bsp_fail(r->err, BSP_ERR_LIMIT, r->path.data,
+						"criteria have more than %d nodes (bsperm.max_criteria_nodes)",
+						r->limits->max_nodes);
+	return true;
+}
+
+static bool
+check_array_len(reader *r, size_t n)
+{
+	if (n > (size_t) r->limits->max_array)
+		return bsp_fail(r->err, BSP_ERR_LIMIT, r->path.data,
+						"array has %zu elements, more than the limit of %d (bsperm.max_criteria_array_length)",
+						n, r->limits->max_array);
+	return true;
+}
+
+/*
+ * Reads a string array at member "name" of params into values/lens.
+ * Missing -> "required"; wrong types -> zod-like messages.
+ */
+static bool
+read_string_array(reader *r, json_object *params, const char *name,
+				  const char ***values, size_t **lens, int *n)
+{
+	json_object *arr;
+	size_t		old = path_push_key(r, name);
+	size_t		i,
+				len;
+
+	if (!json_object_object_get_ex(params, name, &arr))
+		return bsp_fail(r->err, BSP_ERR_INVALID, r->path.data, "required");
+	if (!json_object_is_type(arr, json_type_array))
+		return fail_type(r, "array", arr);
+	len = json_object_array_length(arr);
+	if (!check_array_len(r, len))
+		return false;
+	*values = bsp_alloc_array(r->arena, len ? len : 1, sizeof(char *));
+	*lens = bsp_alloc_array(r->arena, len ? len : 1, sizeof(size_t));
+	if (!*values || !*lens)
+		return bsp_fail(r->err, BSP_ERR_OOM, r->path.data, "out of memory");
+	for (i = 0; i < len; i++)
+	{
+		json_object *el = json_object_array_get_idx(arr, i);
+
+		if (!json_object_is_type(el, json_type_string))
+		{
+			path_push_index(r, i);
+			return fail_type(r, "string", el);
+		}
+		(*values)[i] = json_object_get_string(el);
+		(*lens)[i] = (size_t) json_object_get_string_len(el);
+	}
+	*n = (int) len;
+	path_pop(r, old);
+	return true;
+}
+
+/* Reads an optional/required string member; *present tells which. */
+static bool
+read_string(reader *r, json_object *params, const char *name, bool required,
+			const char **s, size_t *len, bool *present)
+{
+	json_object *v;
+	size_t		old = path_push_key(r, name);
+
+	*present = json_object_object_get_ex(params, name, &v);
+	if (!*present)
+	{
+		if (required)
+			return bsp_fail(r->err, BSP_ERR_INVALID, r->path.data, "required");
+		path_pop(r, old);
+		return true;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return fail_type(r, "string", v);
+	*s = json_object_get_string(v);
+	*len = (size_t) json_object_get_string_len(v);
+	path_pop(r, old);
+	return true;
+}
+
+static void
+norm_string_array(bsp_sbuf *b, const char *const *values, const size_t *lens, int n)
+{
+	int			i;
+
+	bsp_sbuf_putc(b, '[');
+	for (i = 0; i < n; i++)
+	{
+		if (i)
+			bsp_sbuf_appends(b, ", ");
+		bsp_sbuf_json_string(b, values[i], lens[i]);
+	}
+	bsp_sbuf_putc(b, ']');
+}
+
+static bsp_fnode *
+read_leaf(reader *r, json_object *o)
+{
+	json_object *jrule,
+			   *jrt,
+			   *params;
+	const rule_def *def = NULL;
+	const char *rule;
+	size_t		old,
+				i;
+	bsp_fnode  *leaf = NULL;
+
+	old = path_push_key(r, "rule");
+	json_object_object_get_ex(o, "rule", &jrule);
+	if (!json_object_is_type(jrule, json_type_string))
+		return fail_type(r, "string", jrule), NULL;
+	rule = json_object_get_string(jrule);
+	for (i = 0; i < sizeof(catalog_rules) / sizeof(catalog_rules[0]); i++)
+		if (strcmp(catalog_rules[i].name, rule) == 0)
+			def = &catalog_rules[i];
+	path_pop(r, old);
+
+	old = path_push_key(r, "resourceType");
+	if (!json_object_object_get_ex(o, "resourceType", &jrt))
+		return bsp_fail(r->err, BSP_ERR_INVALID, r->path.data, "required"), NULL;
+	if (!json_object_is_type(jrt, json_type_string))
+		return fail_type(r, "string", jrt), NULL;
+	path_pop(r, old);
+
+	if (!def)
+	{
+		old = path_push_key(r, "rule");
+		bsp_fail(r->err, BSP_ERR_UNKNOWN_RULE, r->path.data,
+				 "permission rule \"%s\" does not exist for resource type \"%s\"",
+				 rule, BSP_CATALOG_RESOURCE_TYPE);
+		return NULL;
+	}
+
+	old = path_push_key(r, "params");
+	if (!json_object_object_get_ex(o, "params", &params))
+		return bsp_fail(r->err, BSP_ERR_INVALID, r->path.data, "required"), NULL;
+	if (!json_object_is_type(params, json_type_object))
+		return fail_type(r, "object", params), NULL;
+
+	if (r->norm)
+	{
+		bsp_sbuf_appends(r->norm, "{\"rule\": ");
+		bsp_sbuf_json_string(r->norm, def->name, strlen(def->name));
+		bsp_sbuf_appends(r->norm, ", \"resourceType\": ");
+		bsp_sbuf_json_string(r->norm, json_object_get_string(jrt),
+							 (size_t) json_object_get_string_len(jrt));
+		bsp_sbuf_appends(r->norm, ", \"params\": {");
+	}
+
+	if (def->shape == SHAPE_LIST)
+	{
+		const char **values;
+		size_t	   *lens;
+		int			n;
+
+		if (!read_string_array(r, params, def->param, &values, &lens, &n))
+			return NULL;
+		leaf = bsp_fnode_leaf(r->arena, def->key_prefix, strlen(def->key_prefix),
+							  true, n, values, lens);
+		if (r->norm)
+		{
+			bsp_sbuf_printf(r->norm, "\"%s\": ", def->param);
+			norm_string_array(r->norm, values, lens, n);
+		}
+	}
+	else
+	{
+		const char *name = NULL,
+				   *value = NULL;
+		size_t		namelen = 0,
+					valuelen = 0;
+		bool		has_name,
+					has_value;
+		bsp_sbuf	key;
+
+		if (!read_string(r, params, def->param, true, &name, &namelen, &has_name) ||
+			!read_string(r, params, "value", false, &value, &valuelen, &has_value))
+			return NULL;
+		bsp_sbuf_init(&key, r->arena);
+		bsp_sbuf_appends(&key, def->key_prefix);
+		bsp_sbuf_append(&key, name, namelen);
+		if (key.failed)
+			return bsp_fail(r->err, BSP_ERR_OOM, r->path.data, "out of memory"), NULL;
+		leaf = bsp_fnode_leaf(r->arena, key.data, key.len, has_value,
+							  has_value ? 1 : 0, &value, &valuelen);
+		if (r->norm)
+		{
+			bsp_sbuf_printf(r->norm, "\"%s\": ", def->param);
+			bsp_sbuf_json_string(r->norm, name, namelen);
+			if (has_value)
+			{
+				bsp_sbuf_appends(r->norm, ", \"value\": ");
+				bsp_sbuf_json_string(r->norm, value, valuelen);
+			}
+		}
+	}
+	if (r->norm)
+		bsp_sbuf_appends(r->norm, "}}");
+	path_pop(r, old);
+	if (!leaf)
+		bsp_fail(r->err, BSP_ERR_OOM, r->path.data, "out of memory");
+	return leaf;
+}
+
+/* EntityFilter leaf: {"key": string, "values"?: string[]} */
+static bsp_fnode *
+read_filter_leaf(reader *r, json_object *o)
+{
+	const char *key = NULL;
+	size_t		keylen = 0;
+	bool		present;
+	json_object *jv;
+	const char **values = NULL;
+	size_t	   *lens = NULL;
+	int			n = 0;
+	bsp_fnode  *leaf;
+
+	if (!read_string(r, o, "key", true, &key, &keylen, &present))
+		return NULL;
+	if (json_object_object_get_ex(o, "values", &jv))
+	{
+		if (!read_string_array(r, o, "values", &values, &lens, &n))
+			return NULL;
+	}
+	leaf = bsp_fnode_leaf(r->arena, key, keylen, values != NULL, n, values, lens);
+	if (!leaf)
+		bsp_fail(r->err, BSP_ERR_OOM, r->path.data, "out of memory");
+	return leaf;
+}
+
+static bsp_fnode *
+read_node(reader *r, json_object *o, int depth)
+{
+	static const char *const kinds[] = {"allOf", "anyOf", "not", "rule", "key"};
+	const char *leafname = r->filter_syntax ? "key" : "rule";
+	const char *found[2] = {NULL, NULL};
+	int			nfound = 0;
+	size_t		i;
+	json_object *child;
+	bsp_fnode  *n;
+
+	if (!count_node(r))
+		return NULL;
+	if (depth > r->limits->max_depth)
+	{
+		bsp_fail(r->err, BSP_ERR_LIMIT, r->path.data,
+				 "criteria are nested deeper than %d levels (bsperm.max_criteria_depth)",
+				 r->limits->max_depth);
+		return NULL;
+	}
+	if (!json_object_is_type(o, json_type_object))
+		return fail_type(r, "object", o), NULL;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+	{
+		if (i >= 3 && strcmp(kinds[i], leafname) != 0)
+			continue;
+		if (json_object_object_get_ex(o, kinds[i], NULL))
+		{
+			if (nfound < 2)
+				found[nfound] = kinds[i];
+			nfound++;
+		}
+	}
+	if (nfound == 0)
+	{
+		bsp_fail(r->err, BSP_ERR_INVALID, r->path.data,
+				 "expected an object with one of \"allOf\", \"anyOf\", \"not\" or \"%s\"",
+				 leafname);
+		return NULL;
+	}
+	if (nfound > 1)
+	{
+		bsp_fail(r->err, BSP_ERR_INVALID, r->path.data,
+				 "ambiguous criteria node: \"%s\" and \"%s\" cannot be combined",
+				 found[0], found[1]);
+		return NULL;
+	}
+
+	if (strcmp(found[0], "allOf") == 0 || strcmp(found[0], "anyOf") == 0)
+	{
+		bool		all = (found[0][0] == 'a' && found[0][1] == 'l');
+		size_t		old = path_push_key(r, found[0]);
+		size_t		len;
+
+		json_object_object_get_ex(o, found[0], &child);
+		if (!json_object_is_type(child, json_type_array))
+			return fail_type(r, "array", child), NULL;
+		len = json_object_array_length(child);
+		if (len == 0 && !r->filter_syntax)
+		{
+			bsp_fail(r->err, BSP_ERR_INVALID, r->path.data,
+					 "array must contain at least 1 element");
+			return NULL;
+		}
+		if (!check_array_len(r, len))
+			return NULL;
+		n = bsp_fnode_new(r->arena, all ? BSP_F_ALL : BSP_F_ANY, (int) len);
+		if (!n)
+			return bsp_fail(r->err, BSP_ERR_OOM, r->path.data, "out of memory"), NULL;
+		if (r->norm)
+			bsp_sbuf_printf(r->norm, "{\"%s\": [", found[0]);
+		for (i = 0; i < len; i++)
+		{
+			size_t		o2 = path_push_index(r, i);
+
+			if (r->norm && i)
+				bsp_sbuf_appends(r->norm, ", ");
+			n->children[i] = read_node(r, json_object_array_get_idx(child, i), depth + 1);
+			if (!n->children[i])
+				return NULL;
+			path_pop(r, o2);
+		}
+		if (r->norm)
+			bsp_sbuf_appends(r->norm, "]}");
+		path_pop(r, old);
+		return n;
+	}
+	if (strcmp(found[0], "not") == 0)
+	{
+		size_t		old = path_push_key(r, "not");
+
+		json_object_object_get_ex(o, "not", &child);
+		n = bsp_fnode_new(r->arena, BSP_F_NOT, 1);
+		if (!n)
+			return bsp_fail(r->err, BSP_ERR_OOM, r->path.data, "out of memory"), NULL;
+		if (r->norm)
+			bsp_sbuf_appends(r->norm, "{\"not\": ");
+		n->children[0] = read_node(r, child, depth + 1);
+		if (!n->children[0])
+			return NULL;
+		if (r->norm)
+			bsp_sbuf_putc(r->norm, '}');
+		path_pop(r, old);
+		return n;
+	}
+	return r->filter_syntax ? read_filter_leaf(r, o) : read_leaf(r, o);
+}
+
+static bool
+read_tree(bsp_arena *a, json_object *doc, const bsp_limits *limits,
+		  const char *root, bool filter_syntax, bsp_filter **out,
+		  bsp_sbuf *normalized, bsp_error *err)
+{
+	reader		r;
+	bsp_fnode  *n;
+
+	memset(&r, 0, sizeof(r));
+	r.arena = a;
+	r.limits = limits;
+	r.err = err;
+	r.norm = normalized;
+	r.filter_syntax = filter_syntax;
+	bsp_sbuf_init(&r.path, a);
+	bsp_sbuf_appends(&r.path, root);
+	if (r.path.failed)
+		return bsp_fail(err, BSP_ERR_OOM, root, "out of memory");
+
+	n = read_node(&r, doc, 1);
+	if (!n)
+	{
+		if (err->kind == BSP_OK)
+			bsp_fail(err, BSP_ERR_OOM, root, "out of memory");
+		return false;
+	}
+	if (normalized && normalized->failed)
+		return bsp_fail(err, BSP_ERR_OOM, root, "out of memory");
+	*out = bsp_filter_finish(a, n);
+	if (!*out)
+		return bsp_fail(err, BSP_ERR_OOM, root, "out of memory");
+	return true;
+}
+
+bool
+bsp_criteria_compile(bsp_arena *a, json_object *criteria, const bsp_limits *limits,
+					 bsp_filter **out, bsp_sbuf *normalized, bsp_error *err)
+{
+	return read_tree(a, criteria, limits, "criteria", false, out, normalized, err);
+}
+
+bool
+bsp_filter_parse(bsp_arena *a, json_object *filter, const bsp_limits *limits,
+				 bsp_filter **out, bsp_error *err)
+{
+	return read_tree(a, filter, limits, "filter", true, out, NULL, err);
+}
+
+/* ---- entities ---- */
+
+static bool
+to_scalar(json_object *o, bsp_scalar *s)
+{
+	memset(s, 0, sizeof(*s));
+	switch (json_object_get_type(o))
+	{
+		case json_type_null:
+			s->type = BSP_J_NULL;
+			return true;
+		case json_type_boolean:
+			s->type = BSP_J_BOOL;
+			s->boolean = json_object_get_boolean(o);
+			return true;
+		case json_type_int:
+			s->type = BSP_J_NUMBER;
+			s->num = (double) json_object_get_int64(o);
+			return true;
+		case json_type_double:
+			s->type = BSP_J_NUMBER;
+			s->num = json_object_get_double(o);
+			return true;
+		case json_type_string:
+			s->type = BSP_J_STRING;
+			s->str = json_object_get_string(o);
+			s->len = (size_t) json_object_get_string_len(o);
+			return true;
+		default:
+			return false;
+	}
+}
+
+static bool
+walk(bsp_flat *f, json_object *o, bool item)
+{
+	bsp_scalar	s;
+	size_t		i,
+				n;
+
+	if (f->failed)
+		return false;
+	if (json_object_is_type(o, json_type_object))
+	{
+		json_object_object_foreach(o, key, val)
+		{
+			if (bsp_flat_push_key(f, key, strlen(key)))
+			{
+				walk(f, val, false);
+				bsp_flat_pop(f);
+			}
+		}
+		return !f->failed;
+	}
+	if (json_object_is_type(o, json_type_array))
+	{
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			walk(f, json_object_array_get_idx(o, i), true);
+		return !f->failed;
+	}
+	to_scalar(o, &s);
+	return bsp_flat_scalar(f, &s, item);
+}
+
+/* member of obj as a scalar; NULL when undefined or not a scalar */
+static const bsp_scalar *
+member_scalar(json_object *obj, const char *name, bsp_scalar *buf)
+{
+	json_object *v;
+
+	if (!json_object_is_type(obj, json_type_object) ||
+		!json_object_object_get_ex(obj, name, &v))
+		return NULL;
+	return to_scalar(v, buf) ? buf : NULL;
+}
+
+bool
+bsp_flatten_json(bsp_flat *f, json_object *entity)
+{
+	json_object *meta = NULL,
+			   *rels = NULL;
+	bsp_scalar	b1,
+				b2,
+				b3;
+	size_t		i,
+				n;
+
+	walk(f, entity, false);
+	if (json_object_is_type(entity, json_type_object))
+	{
+		json_object_object_get_ex(entity, "metadata", &meta);
+		json_object_object_get_ex(entity, "relations", &rels);
+	}
+	bsp_flat_fixed_rows(f, member_scalar(meta, "name", &b1),
+						member_scalar(meta, "namespace", &b2),
+						member_scalar(meta, "uid", &b3));
+	if (json_object_is_type(rels, json_type_array))
+	{
+		n = json_object_array_length(rels);
+		for (i = 0; i < n; i++)
+		{
+			json_object *rel = json_object_array_get_idx(rels, i);
+
+			if (!json_object_is_type(rel, json_type_object))
+				continue;
+			bsp_flat_relation(f, member_scalar(rel, "type", &b1),
+							  member_scalar(rel, "targetRef", &b2));
+		}
+	}
+	return !f->failed;
+}
+
+/* ---- text entry points (bsp_doc.h) ---- */
+
+bool
+bsp_criteria_compile_text(bsp_arena *a, const char *text, size_t len,
+						  const bsp_limits *limits, bsp_filter **out,
+						  bsp_sbuf *normalized, bsp_error *err)
+{
+	json_object *doc = bsp_json_parse(text, len, err);
+	bool		ok;
+
+	if (!doc && err->kind != BSP_OK)
+		return false;
+	ok = bsp_criteria_compile(a, doc, limits, out, normalized, err);
+	json_object_put(doc);
+	return ok;
+}
+
+bool
+bsp_filter_parse_text(bsp_arena *a, const char *text, size_t len,
+					  const bsp_limits *limits, bsp_filter **out, bsp_error *err)
+{
+	json_object *doc = bsp_json_parse(text, len, err);
+	bool		ok;
+
+	if (!doc && err->kind != BSP_OK)
+		return false;
+	ok = bsp_filter_parse(a, doc, limits, out, err);
+	json_object_put(doc);
+	return ok;
+}

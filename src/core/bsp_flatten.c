@@ -1,0 +1,398 @@
+/*-------------------------------------------------------------------------
+ * bsp_flatten.c
+ *	  Event-driven implementation of Backstage's buildEntitySearch.
+ *
+ * Steps (spec section 4.3):
+ *	A. traversal: special paths skipped, scalars emit (path, value), string
+ *	   array items also emit (path.item, true), objects recurse, arrays keep
+ *	   the path;
+ *	B. fixed rows: metadata.name, metadata.namespace, metadata.uid, the
+ *	   "default" namespace when the namespace is falsy, relations.<type>;
+ *	D. keys and values JS-lowercased; a key over 200 UTF-16 units drops the
+ *	   row, a value over 200 units becomes NULL;
+ *	E. de-duplication by (key, value) with NULL spelled as U+0001, first
+ *	   row wins, then PostgreSQL drops rows whose value is U+0001.
+ *
+ * Only E can change what a filter sees: the first of a NULL row and a
+ * U+0001 row for the same key decides whether the key exists.  Everything
+ * else in E is set semantics, which the consumers have anyway, so the
+ * only state kept is the list of keys that already had a NULL-class row.
+ *
+ * Step C (keys that collide after lowercasing make Backstage refuse the
+ * entity) is not reproduced: such rows are simply merged.  See
+ * doc/compatibility.md.
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+#include <string.h>
+
+#include "bsp_flatten.h"
+#include "bsp_filter.h"
+#include "bsp_js.h"
+
+static const char *const special_paths[] = {
+	"attachments", "relations", "status", "metadata.name",
+	"metadata.namespace", "metadata.uid", "metadata.etag"
+};
+
+void
+bsp_flat_init(bsp_flat *f, bsp_arena *arena, const struct bsp_filter *interest,
+			  bsp_row_fn emit, void *emit_ctx)
+{
+	memset(f, 0, sizeof(*f));
+	f->arena = arena;
+	f->interest = interest;
+	f->emit = emit;
+	f->emit_ctx = emit_ctx;
+	bsp_sbuf_init(&f->path, arena);
+	bsp_sbuf_init(&f->lpath, arena);
+	bsp_sbuf_init(&f->key, arena);
+	bsp_sbuf_init(&f->raw, arena);
+	bsp_sbuf_init(&f->val, arena);
+	bsp_sbuf_reserve(&f->path, 64);
+	bsp_sbuf_reserve(&f->lpath, 64);
+}
+
+static bool
+is_special_path(const char *p, size_t len)
+{
+	size_t		i;
+
+	for (i = 0; i < sizeof(special_paths) / sizeof(special_paths[0]); i++)
+	{
+		if (strlen(special_paths[i]) == len &&
+			memcmp(special_paths[i], p, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Does s contain U+03A3 GREEK CAPITAL LETTER SIGMA (UTF-8 CE A3)? */
+static bool
+has_capital_sigma(const char *s, size_t len)
+{
+	size_t		i;
+
+	for (i = 0; i + 1 < len; i++)
+		if ((unsigned char) s[i] == 0xCE && (unsigned char) s[i + 1] == 0xA3)
+			return true;
+	return false;
+}
+
+bool
+bsp_flat_push_key(bsp_flat *f, const char *key, size_t len)
+{
+	size_t		plen = f->path.len;
+	size_t		llen = f->lpath.len;
+
+	if (f->failed)
+		return false;
+	if (f->depth == f->stackcap)
+	{
+		int			ncap = f->stackcap ? f->stackcap * 2 : 16;
+		size_t	   *ns = bsp_alloc_array(f->arena, (size_t) ncap * 2, sizeof(size_t));
+
+		if (!ns)
+		{
+			f->failed = true;
+			return false;
+		}
+		if (f->depth)
+			memcpy(ns, f->stack, sizeof(size_t) * 2 * f->depth);
+		f->stack = ns;
+		f->stackcap = ncap;
+	}
+
+	if (plen > 0)
+		bsp_sbuf_putc(&f->path, '.');
+	bsp_sbuf_append(&f->path, key, len);
+	if (f->path.failed)
+	{
+		f->failed = true;
+		return false;
+	}
+
+	if (is_special_path(f->path.data, f->path.len))
+	{
+		f->path.len = plen;
+		f->path.data[plen] = '\0';
+		return false;
+	}
+
+	/* keep the lowered path while the raw path holds no capital sigma */
+	if (f->sigma_depth == 0 && has_capital_sigma(key, len))
+		f->sigma_depth = f->depth + 1;
+	if (f->sigma_depth == 0)
+	{
+		if (llen > 0)
+			bsp_sbuf_putc(&f->lpath, '.');
+		bsp_js_lower(&f->lpath, key, len);
+		if (f->lpath.failed)
+		{
+			f->failed = true;
+			return false;
+		}
+		if (f->interest &&
+			!bsp_filter_wants_prefix(f->interest, f->lpath.data, f->lpath.len))
+		{
+			f->path.len = plen;
+			f->path.data[plen] = '\0';
+			f->lpath.len = llen;
+			f->lpath.data[llen] = '\0';
+			return false;
+		}
+	}
+
+	f->stack[f->depth * 2] = plen;
+	f->stack[f->depth * 2 + 1] = llen;
+	f->depth++;
+	return true;
+}
+
+void
+bsp_flat_pop(bsp_flat *f)
+{
+	if (f->depth == 0)
+		return;
+	f->depth--;
+	f->path.len = f->stack[f->depth * 2];
+	if (f->path.data)
+		f->path.data[f->path.len] = '\0';
+	if (f->sigma_depth > f->depth)
+		f->sigma_depth = 0;
+	if (f->sigma_depth == 0)
+	{
+		f->lpath.len = f->stack[f->depth * 2 + 1];
+		if (f->lpath.data)
+			f->lpath.data[f->lpath.len] = '\0';
+	}
+}
+
+bool
+bsp_scalar_to_js_string(bsp_sbuf *out, const bsp_scalar *v)
+{
+	char		nbuf[BSP_JSNUM_BUFLEN];
+	int			n;
+
+	switch (v->type)
+	{
+		case BSP_J_STRING:
+			return bsp_sbuf_append(out, v->str, v->len);
+		case BSP_J_NUMBER:
+			n = bsp_js_number(v->num, nbuf);
+			return bsp_sbuf_append(out, nbuf, (size_t) n);
+		case BSP_J_BOOL:
+			return bsp_sbuf_appends(out, v->boolean ? "true" : "false");
+		case BSP_J_NULL:
+			return bsp_sbuf_appends(out, "null");
+	}
+	return false;
+}
+
+/*
+ * Remember that key had a NULL-class row; returns false when it had one
+ * already (the new row is then a duplicate under Backstage's dedup).
+ */
+static bool
+first_null_class_row(bsp_flat *f, const char *key, size_t keylen)
+{
+	int			i;
+
+	for (i = 0; i < f->nnullkeys; i++)
+		if (strlen(f->nullkeys[i]) == keylen &&
+			memcmp(f->nullkeys[i], key, keylen) == 0)
+			return false;
+	if (f->nnullkeys == f->nullcap)
+	{
+		int			ncap = f->nullcap ? f->nullcap * 2 : 8;
+		char	  **nk = bsp_alloc_array(f->arena, (size_t) ncap, sizeof(char *));
+
+		if (!nk)
+		{
+			f->failed = true;
+			return false;
+		}
+		if (f->nnullkeys)
+			memcpy(nk, f->nullkeys, sizeof(char *) * f->nnullkeys);
+		f->nullkeys = nk;
+		f->nullcap = ncap;
+	}
+	f->nullkeys[f->nnullkeys] = bsp_strndup(f->arena, key, keylen);
+	if (!f->nullkeys[f->nnullkeys])
+	{
+		f->failed = true;
+		return false;
+	}
+	f->nnullkeys++;
+	return true;
+}
+
+/*
+ * Steps D and E for one raw pair.  rawkey is the dotted path as built
+ * (lowered already when lowered is true); v NULL means undefined.
+ */
+static bool
+emit_pair(bsp_flat *f, const char *rawkey, size_t rawlen, bool lowered,
+		  const bsp_scalar *v)
+{
+	const char *key;
+	size_t		keylen;
+	bool		is_null;
+
+	if (f->failed)
+		return false;
+
+	if (lowered)
+	{
+		key = rawkey;
+		keylen = rawlen;
+	}
+	else
+	{
+		bsp_sbuf_reset(&f->key);
+		if (!bsp_js_lower(&f->key, rawkey, rawlen))
+		{
+			f->failed = true;
+			return false;
+		}
+		key = f->key.data ? f->key.data : "";
+		keylen = f->key.len;
+	}
+	if (keylen > BSP_SEARCH_MAX_LEN &&
+		bsp_utf16_len(key, keylen) > BSP_SEARCH_MAX_LEN)
+		return true;
+	if (f->interest && !bsp_filter_find_key(f->interest, key, keylen))
+		return true;
+
+	/* JSON.stringify writes non-finite numbers as null */
+	is_null = (v == NULL || v->type == BSP_J_NULL ||
+			   (v->type == BSP_J_NUMBER && !isfinite(v->num)));
+	if (!is_null)
+	{
+		bsp_sbuf_reset(&f->raw);
+		bsp_sbuf_reset(&f->val);
+		if (v->type == BSP_J_STRING)
+		{
+			if (!bsp_js_lower(&f->val, v->str, v->len))
+				f->failed = true;
+		}
+		else if (!bsp_scalar_to_js_string(&f->raw, v) ||
+				 !bsp_js_lower(&f->val, f->raw.data, f->raw.len))
+			f->failed = true;
+		if (f->failed)
+			return false;
+		if (f->val.len > BSP_SEARCH_MAX_LEN &&
+			bsp_utf16_len(f->val.data, f->val.len) > BSP_SEARCH_MAX_LEN)
+			is_null = true;
+		else if (f->val.len == 1 && f->val.data[0] == '\x01')
+		{
+			/* the U+0001 sentinel: dedups with NULL rows, never stored */
+			first_null_class_row(f, key, keylen);
+			return !f->failed;
+		}
+	}
+
+	if (is_null)
+	{
+		if (!first_null_class_row(f, key, keylen))
+			return !f->failed;
+		if (!f->emit(f->emit_ctx, key, keylen, NULL, 0))
+			f->failed = true;
+	}
+	else if (!f->emit(f->emit_ctx, key, keylen,
+					  f->val.data ? f->val.data : "", f->val.len))
+		f->failed = true;
+	return !f->failed;
+}
+
+bool
+bsp_flat_scalar(bsp_flat *f, const bsp_scalar *v, bool array_item)
+{
+	bool		lowered = (f->sigma_depth == 0);
+	const char *p = lowered ? f->lpath.data : f->path.data;
+	size_t		plen = lowered ? f->lpath.len : f->path.len;
+	bsp_scalar	t;
+
+	if (f->failed)
+		return false;
+	if (!emit_pair(f, p ? p : "", plen, lowered, v))
+		return false;
+	if (array_item && v->type == BSP_J_STRING)
+	{
+		/* the array-item row (path.item, true); always lowered afresh */
+		bsp_sbuf	k;
+
+		bsp_sbuf_init(&k, f->arena);
+		bsp_sbuf_append(&k, f->path.data ? f->path.data : "", f->path.len);
+		bsp_sbuf_putc(&k, '.');
+		bsp_sbuf_append(&k, v->str, v->len);
+		if (k.failed)
+		{
+			f->failed = true;
+			return false;
+		}
+		t.type = BSP_J_BOOL;
+		t.boolean = true;
+		return emit_pair(f, k.data, k.len, false, &t);
+	}
+	return true;
+}
+
+static bool
+js_falsy(const bsp_scalar *v)
+{
+	if (v == NULL)
+		return true;
+	switch (v->type)
+	{
+		case BSP_J_NULL:
+			return true;
+		case BSP_J_STRING:
+			return v->len == 0;
+		case BSP_J_NUMBER:
+			return v->num == 0 || v->num != v->num;
+		case BSP_J_BOOL:
+			return !v->boolean;
+	}
+	return true;
+}
+
+bool
+bsp_flat_fixed_rows(bsp_flat *f, const bsp_scalar *name, const bsp_scalar *ns,
+					const bsp_scalar *uid)
+{
+	bsp_scalar	def;
+
+	emit_pair(f, "metadata.name", 13, true, name);
+	emit_pair(f, "metadata.namespace", 18, true, ns);
+	emit_pair(f, "metadata.uid", 12, true, uid);
+	if (js_falsy(ns))
+	{
+		def.type = BSP_J_STRING;
+		def.str = "default";
+		def.len = 7;
+		emit_pair(f, "metadata.namespace", 18, true, &def);
+	}
+	return !f->failed;
+}
+
+bool
+bsp_flat_relation(bsp_flat *f, const bsp_scalar *type, const bsp_scalar *target)
+{
+	bsp_sbuf	k;
+
+	if (f->failed)
+		return false;
+	bsp_sbuf_init(&k, f->arena);
+	bsp_sbuf_appends(&k, "relations.");
+	if (type == NULL)
+		bsp_sbuf_appends(&k, "undefined");
+	else
+		bsp_scalar_to_js_string(&k, type);
+	if (k.failed)
+	{
+		f->failed = true;
+		return false;
+	}
+	return emit_pair(f, k.data, k.len, false, target);
+}

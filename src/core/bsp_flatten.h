@@ -1,0 +1,112 @@
+/*-------------------------------------------------------------------------
+ * bsp_flatten.h
+ *	  Backstage's search flattening of an entity, driven by events.
+ *
+ * Backstage's catalog turns every entity into (key, value) "search rows"
+ * (buildEntitySearch, spec section 4.3) and answers every list filter from
+ * those rows.  bsperm gives both of its paths (bsperm_matches and the
+ * indexed operator) exactly these rows, so the flattening lives here once.
+ *
+ * The flattener does not parse JSON.  A driver walks a document (a json-c
+ * tree in the unit tests, a jsonb container in the server) and reports:
+ *
+ *	 bsp_flat_push_key(f, key)	 entering an object member; false = skip it
+ *	 bsp_flat_scalar(f, v, item) a scalar at the current path (item: it is
+ *								 an element of an array)
+ *	 bsp_flat_pop(f)			 leaving the member pushed last
+ *
+ * Arrays do not change the path: the driver reports each element at the
+ * same path (nested arrays too).  After the walk the driver reports the
+ * fixed rows with bsp_flat_fixed_rows() and then one bsp_flat_relation()
+ * per element of "relations".
+ *
+ * Rows come out through a callback with the key JS-lowercased and the
+ * value JS-lowercased (or NULL), after the 200-unit limits and the
+ * PostgreSQL U+0001 rule, i.e. exactly the rows Backstage stores in its
+ * "search" table.  When an interest filter is given, rows whose key the
+ * filter never looks at are skipped before their value is formatted, and
+ * subtrees that cannot produce such a key are not entered at all.
+ *-------------------------------------------------------------------------
+ */
+#ifndef BSPERM_FLATTEN_H
+#define BSPERM_FLATTEN_H
+
+#include "bsp_common.h"
+
+/* Backstage's limits on search keys and values (UTF-16 units) */
+#define BSP_SEARCH_MAX_LEN 200
+
+typedef enum bsp_jtype
+{
+	BSP_J_NULL,
+	BSP_J_STRING,
+	BSP_J_NUMBER,
+	BSP_J_BOOL
+} bsp_jtype;
+
+typedef struct bsp_scalar
+{
+	bsp_jtype	type;
+	const char *str;			/* BSP_J_STRING: UTF-8, not NUL-terminated */
+	size_t		len;
+	double		num;			/* BSP_J_NUMBER */
+	bool		boolean;		/* BSP_J_BOOL */
+} bsp_scalar;
+
+/*
+ * Receives one search row.  key is lowered and NUL-terminated; value is
+ * lowered and NUL-terminated, or NULL for a NULL row.  Return false to
+ * stop the walk (the flattener then reports failure with no error set).
+ */
+typedef bool (*bsp_row_fn) (void *ctx, const char *key, size_t keylen,
+							const char *value, size_t valuelen);
+
+struct bsp_filter;
+
+typedef struct bsp_flat
+{
+	bsp_arena  *arena;
+	const struct bsp_filter *interest;	/* NULL: emit every row */
+	bsp_row_fn	emit;
+	void	   *emit_ctx;
+
+	bsp_sbuf	path;			/* raw dotted path */
+	bsp_sbuf	lpath;			/* lowered path, valid while !sigma */
+	size_t	   *stack;			/* saved (path, lpath) lengths */
+	int			depth;
+	int			stackcap;
+	int			sigma_depth;	/* depth at which a U+03A3 entered, or 0 */
+
+	bsp_sbuf	key;			/* scratch */
+	bsp_sbuf	raw;
+	bsp_sbuf	val;
+
+	char	  **nullkeys;		/* keys that already had a NULL/U+0001 row */
+	int			nnullkeys;
+	int			nullcap;
+
+	bool		failed;
+} bsp_flat;
+
+extern void bsp_flat_init(bsp_flat *f, bsp_arena *arena,
+						  const struct bsp_filter *interest,
+						  bsp_row_fn emit, void *emit_ctx);
+extern bool bsp_flat_push_key(bsp_flat *f, const char *key, size_t len);
+extern void bsp_flat_pop(bsp_flat *f);
+extern bool bsp_flat_scalar(bsp_flat *f, const bsp_scalar *v, bool array_item);
+
+/*
+ * Step B of buildEntitySearch.  Each argument is the value of
+ * metadata.name / metadata.namespace / metadata.uid, or NULL when the
+ * property is undefined (absent, or not a scalar).
+ */
+extern bool bsp_flat_fixed_rows(bsp_flat *f, const bsp_scalar *name,
+								const bsp_scalar *ns, const bsp_scalar *uid);
+/* One element of "relations": its type and targetRef (NULL = undefined). */
+extern bool bsp_flat_relation(bsp_flat *f, const bsp_scalar *type,
+							  const bsp_scalar *target);
+
+/* JS ToString of a scalar appended to out ("null" for null). */
+extern bool bsp_scalar_to_js_string(bsp_sbuf *out, const bsp_scalar *v);
+
+#endif							/* BSPERM_FLATTEN_H */

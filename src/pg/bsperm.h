@@ -1,0 +1,75 @@
+/*-------------------------------------------------------------------------
+ * bsperm.h
+ *	  Server glue shared by bsperm's SQL-callable C functions.
+ *
+ * The glue is thin: it converts between PostgreSQL values and the core
+ * (src/core), maps core errors to ereport, and caches compiled filters.
+ * Memory rules: core allocations come from palloc_extended(NO_OOM) in the
+ * caller's context; json-c trees never leave the core (bsp_doc.h).
+ *-------------------------------------------------------------------------
+ */
+#ifndef BSPERM_H
+#define BSPERM_H
+
+#include "fmgr.h"
+#include "utils/jsonb.h"
+
+#include "bsp_common.h"
+#include "bsp_filter.h"
+#include "bsp_flatten.h"
+
+/* GUCs (bsperm.c) */
+extern int	bsperm_max_criteria_depth;
+extern int	bsperm_max_criteria_nodes;
+extern int	bsperm_max_criteria_array_length;
+
+extern void bsperm_current_limits(bsp_limits *limits);
+
+/* An arena allocating in the given memory context (pg_glue.c). */
+extern void bsperm_arena_init(bsp_arena *arena, MemoryContext cxt);
+
+/* Raises the core error as an ERROR; what names the document kind. */
+extern void bsperm_report_error(const bsp_error *err, const char *what) pg_attribute_noreturn();
+
+typedef enum BspermDocKind
+{
+	BSPERM_DOC_CRITERIA,
+	BSPERM_DOC_FILTER
+} BspermDocKind;
+
+/*
+ * Compiles criteria or an EntityFilter given as jsonb into arena memory.
+ * normalized (criteria only) receives the normalized JSON when not NULL.
+ * Raises an ERROR for invalid input.
+ */
+extern bsp_filter *bsperm_compile(Jsonb *doc, BspermDocKind kind,
+								  bsp_arena *arena, bsp_sbuf *normalized);
+
+/*
+ * A compiled filter cached in fn_extra for as long as the same document
+ * comes in (the usual case: a constant or a stable expression).
+ */
+typedef struct BspermCachedFilter
+{
+	MemoryContext cxt;			/* holds the filter */
+	MemoryContext rowcxt;		/* reset before each entity */
+	BspermDocKind kind;
+	Size		doclen;
+	char	   *doc;			/* copy of the varlena, for comparison */
+	bsp_filter *filter;
+} BspermCachedFilter;
+
+extern BspermCachedFilter *bsperm_cached_filter(FunctionCallInfo fcinfo,
+												Jsonb *doc, BspermDocKind kind);
+
+/* Flattens a jsonb entity into the flattener (pg_entity.c). */
+extern void bsperm_flatten_jsonb(bsp_flat *f, Jsonb *entity);
+
+/* Does the entity satisfy the compiled filter?  Allocates in rowcxt. */
+extern bool bsperm_entity_matches(bsp_filter *filter, Jsonb *entity,
+								  MemoryContext rowcxt);
+
+/* Schema of the calling function, i.e. bsperm's, quoted for SQL. */
+extern const char *bsperm_schema_quoted(FunctionCallInfo fcinfo);
+
+#endif							/* BSPERM_H */

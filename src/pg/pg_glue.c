@@ -1,0 +1,178 @@
+/*-------------------------------------------------------------------------
+ * pg_glue.c
+ *	  Arenas, error mapping, compiling jsonb documents and the compiled
+ *	  filter cache.
+ *
+ * Criteria and filters are per statement, not per row, so they are read
+ * through their text form with json-c (the core's reader).  Entities are
+ * per row and never go through text: see pg_entity.c.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "bsperm.h"
+#include "bsp_doc.h"
+
+static void *
+arena_alloc(void *ctx, size_t size)
+{
+	if (size > MaxAllocSize)
+		return NULL;
+	return MemoryContextAllocExtended((MemoryContext) ctx, size, MCXT_ALLOC_NO_OOM);
+}
+
+void
+bsperm_arena_init(bsp_arena *arena, MemoryContext cxt)
+{
+	arena->alloc = arena_alloc;
+	arena->ctx = cxt;
+}
+
+void
+bsperm_current_limits(bsp_limits *limits)
+{
+	limits->max_depth = bsperm_max_criteria_depth;
+	limits->max_nodes = bsperm_max_criteria_nodes;
+	limits->max_array = bsperm_max_criteria_array_length;
+}
+
+void
+bsperm_report_error(const bsp_error *err, const char *what)
+{
+	int			code;
+
+	switch (err->kind)
+	{
+		case BSP_ERR_OOM:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory")));
+			break;
+		case BSP_ERR_UNKNOWN_RULE:
+			code = ERRCODE_UNDEFINED_OBJECT;
+			break;
+		case BSP_ERR_LIMIT:
+			code = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+			break;
+		case BSP_ERR_SYNTAX:
+			code = ERRCODE_INVALID_TEXT_REPRESENTATION;
+			break;
+		default:
+			code = ERRCODE_INVALID_PARAMETER_VALUE;
+			break;
+	}
+	if (err->kind == BSP_ERR_LIMIT)
+		ereport(ERROR,
+				(errcode(code),
+				 errmsg("%s at %s is too large: %s", what, err->path, err->message),
+				 errhint("A superuser can raise the limit with the setting named above.")));
+	ereport(ERROR,
+			(errcode(code),
+			 errmsg("invalid %s at %s: %s", what, err->path, err->message)));
+}
+
+bsp_filter *
+bsperm_compile(Jsonb *doc, BspermDocKind kind, bsp_arena *arena,
+			   bsp_sbuf *normalized)
+{
+	char	   *text;
+	bsp_error	err;
+	bsp_limits	limits;
+	bsp_filter *filter = NULL;
+	bool		ok;
+	const char *what = (kind == BSPERM_DOC_CRITERIA) ?
+		"permission criteria" : "entity filter";
+
+	bsp_error_clear(&err);
+	bsperm_current_limits(&limits);
+	text = JsonbToCString(NULL, &doc->root, VARSIZE(doc));
+	if (kind == BSPERM_DOC_CRITERIA)
+		ok = bsp_criteria_compile_text(arena, text, strlen(text), &limits,
+									   &filter, normalized, &err);
+	else
+		ok = bsp_filter_parse_text(arena, text, strlen(text), &limits,
+								   &filter, &err);
+	if (!ok)
+		bsperm_report_error(&err, what);
+	return filter;
+}
+
+BspermCachedFilter *
+bsperm_cached_filter(FunctionCallInfo fcinfo, Jsonb *doc, BspermDocKind kind)
+{
+	BspermCachedFilter *c = (BspermCachedFilter *) fcinfo->flinfo->fn_extra;
+	Size		len = VARSIZE(doc);
+	MemoryContext old;
+	bsp_arena	arena;
+
+	if (c && c->kind == kind && c->doclen == len && memcmp(c->doc, doc, len) == 0)
+		return c;
+
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(BspermCachedFilter));
+		c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "bsperm filter",
+									   ALLOCSET_SMALL_SIZES);
+		c->rowcxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "bsperm row",
+										  ALLOCSET_DEFAULT_SIZES);
+		fcinfo->flinfo->fn_extra = c;
+	}
+	else
+	{
+		MemoryContextReset(c->cxt);
+		c->doc = NULL;
+		c->doclen = 0;
+		c->filter = NULL;
+	}
+
+	/* compile in a scratch context so a failure leaves the cache empty */
+	old = MemoryContextSwitchTo(c->cxt);
+	bsperm_arena_init(&arena, c->cxt);
+	c->filter = bsperm_compile(doc, kind, &arena, NULL);
+	c->doc = palloc(len);
+	memcpy(c->doc, doc, len);
+	c->doclen = len;
+	c->kind = kind;
+	MemoryContextSwitchTo(old);
+	return c;
+}
+
+bool
+bsperm_entity_matches(bsp_filter *filter, Jsonb *entity, MemoryContext rowcxt)
+{
+	MemoryContext old;
+	bsp_arena	arena;
+	bsp_flat	flat;
+	bsp_match	match;
+	bool		result;
+
+	MemoryContextReset(rowcxt);
+	old = MemoryContextSwitchTo(rowcxt);
+	bsperm_arena_init(&arena, rowcxt);
+	if (!bsp_match_init(&match, &arena, filter))
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	bsp_match_reset(&match);
+	bsp_flat_init(&flat, &arena, filter, bsp_match_row, &match);
+	bsperm_flatten_jsonb(&flat, entity);
+	if (flat.failed)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	result = bsp_filter_eval(filter, match.hit);
+	MemoryContextSwitchTo(old);
+	return result;
+}
+
+const char *
+bsperm_schema_quoted(FunctionCallInfo fcinfo)
+{
+	char	   *name = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
+
+	if (name == NULL)
+		elog(ERROR, "cache lookup failed for the namespace of function %u",
+			 fcinfo->flinfo->fn_oid);
+	return quote_identifier(name);
+}

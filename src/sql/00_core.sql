@@ -1,0 +1,96 @@
+-- bsperm install script, part 00: the criteria engine.
+-- Parts under src/sql are concatenated in name order into bsperm--VERSION.sql.
+
+\echo Use "CREATE EXTENSION bsperm" to load this file. \quit
+
+-- Nobody but the owner may create objects in bsperm's schema.
+REVOKE ALL ON SCHEMA @extschema@ FROM PUBLIC;
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
+
+CREATE FUNCTION @extschema@.bsperm_matches(entity jsonb, criteria jsonb)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'bsperm_matches'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bsperm_matches(jsonb, jsonb) IS
+  'true when the entity satisfies the Backstage permission criteria (catalog search semantics)';
+
+CREATE FUNCTION @extschema@.bsperm_validate_criteria(criteria jsonb)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'bsperm_validate_criteria'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bsperm_validate_criteria(jsonb) IS
+  'normalized permission criteria; raises an error that names the place of the first problem';
+
+CREATE FUNCTION @extschema@.bsperm_criteria_filter(criteria jsonb)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'bsperm_criteria_filter'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bsperm_criteria_filter(jsonb) IS
+  'the EntityFilter the catalog rules'' toQuery() make of the criteria, keys and values lowercased';
+
+CREATE FUNCTION @extschema@.bsperm_criteria_sql(criteria jsonb, entity_expr text DEFAULT 'entity')
+RETURNS text
+AS 'MODULE_PATHNAME', 'bsperm_criteria_sql'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bsperm_criteria_sql(jsonb, text) IS
+  'an index-friendly SQL boolean expression over entity_expr equivalent to bsperm_matches(entity_expr, criteria)';
+
+CREATE FUNCTION @extschema@.bsperm_search_rows(entity jsonb, OUT key text, OUT value text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'bsperm_search_rows'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 40;
+COMMENT ON FUNCTION @extschema@.bsperm_search_rows(jsonb) IS
+  'the (key, value) search rows Backstage''s catalog would store for the entity';
+
+CREATE FUNCTION @extschema@.bsperm_entity_ref(entity jsonb)
+RETURNS text
+AS 'MODULE_PATHNAME', 'bsperm_entity_ref'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bsperm_entity_ref(jsonb) IS
+  'canonical entity ref kind:namespace/name, lowercased as Backstage''s stringifyEntityRef does';
+
+-- The EntityFilter operator.  It never raises an error that depends on the
+-- row it reads (only on the filter, which is the same for every row), so it
+-- is LEAKPROOF and may be pushed below row-level-security quals.
+CREATE FUNCTION @extschema@.bsperm_filter_matches(entity jsonb, filter jsonb)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'bsperm_filter_matches'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION @extschema@.bsperm_filter_matches(jsonb, jsonb) IS
+  'true when the entity matches the Backstage EntityFilter (the @~ operator)';
+
+CREATE OPERATOR @extschema@.@~ (
+  LEFTARG = jsonb,
+  RIGHTARG = jsonb,
+  FUNCTION = @extschema@.bsperm_filter_matches,
+  RESTRICT = pg_catalog.matchingsel,
+  JOIN = pg_catalog.matchingjoinsel
+);
+COMMENT ON OPERATOR @extschema@.@~ (jsonb, jsonb) IS
+  'entity matches Backstage EntityFilter ({"key","values"} leaves under allOf/anyOf/not)';
+
+CREATE FUNCTION @extschema@.bsperm_gin_extract_value(jsonb, internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'bsperm_gin_extract_value'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.bsperm_gin_extract_query(jsonb, internal, int2, internal, internal, internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'bsperm_gin_extract_query'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.bsperm_gin_consistent(internal, int2, jsonb, int4, internal, internal, internal, internal)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'bsperm_gin_consistent'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE OPERATOR CLASS @extschema@.bsperm_entity_ops
+FOR TYPE jsonb USING gin AS
+  OPERATOR 1 @extschema@.@~ (jsonb, jsonb),
+  FUNCTION 1 pg_catalog.byteacmp(bytea, bytea),
+  FUNCTION 2 @extschema@.bsperm_gin_extract_value(jsonb, internal, internal),
+  FUNCTION 3 @extschema@.bsperm_gin_extract_query(jsonb, internal, int2, internal, internal, internal, internal),
+  FUNCTION 4 @extschema@.bsperm_gin_consistent(internal, int2, jsonb, int4, internal, internal, internal, internal),
+  STORAGE bytea;
+COMMENT ON OPERATOR CLASS @extschema@.bsperm_entity_ops USING gin IS
+  'indexes a Backstage entity''s search rows for the @~ operator';
