@@ -13,14 +13,18 @@
 #include "bsp_filter.h"
 #include "bsp_js.h"
 
-static int
+/* byte-wise comparison; keys are short, so a plain loop beats memcmp */
+static inline int
 str_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
 	size_t		n = alen < blen ? alen : blen;
-	int			c = memcmp(a, b, n);
+	size_t		i;
 
-	if (c != 0)
-		return c;
+	for (i = 0; i < n; i++)
+	{
+		if (a[i] != b[i])
+			return (unsigned char) a[i] < (unsigned char) b[i] ? -1 : 1;
+	}
 	return (alen > blen) - (alen < blen);
 }
 

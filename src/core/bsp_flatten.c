@@ -30,9 +30,16 @@
 #include "bsp_filter.h"
 #include "bsp_js.h"
 
-static const char *const special_paths[] = {
-	"attachments", "relations", "status", "metadata.name",
-	"metadata.namespace", "metadata.uid", "metadata.etag"
+typedef struct special_path
+{
+	const char *s;
+	size_t		len;
+} special_path;
+
+#define SP(x) {x, sizeof(x) - 1}
+static const special_path special_paths[] = {
+	SP("attachments"), SP("relations"), SP("status"), SP("metadata.name"),
+	SP("metadata.namespace"), SP("metadata.uid"), SP("metadata.etag")
 };
 
 void
@@ -51,6 +58,67 @@ bsp_flat_init(bsp_flat *f, bsp_arena *arena, const struct bsp_filter *interest,
 	bsp_sbuf_init(&f->val, arena);
 	bsp_sbuf_reserve(&f->path, 64);
 	bsp_sbuf_reserve(&f->lpath, 64);
+	f->klo = 0;
+	f->khi = interest ? interest->nkeys : 0;
+}
+
+void
+bsp_flat_reset(bsp_flat *f)
+{
+	bsp_sbuf_reset(&f->path);
+	bsp_sbuf_reset(&f->lpath);
+	f->depth = 0;
+	f->sigma_depth = 0;
+	f->nnullkeys = 0;
+	f->failed = false;
+	f->klo = 0;
+	f->khi = f->interest ? f->interest->nkeys : 0;
+}
+
+/*
+ * Narrow [klo, khi) to the interest keys that equal the lowered path or
+ * continue it with ".".  Keys in the old range share the first "from"
+ * bytes with the path already, and sorted keys sharing a prefix are
+ * contiguous.  Returns false when none is left.
+ */
+static bool
+narrow_interest(bsp_flat *f, size_t from)
+{
+	const bsp_fkey *keys = f->interest->keys;
+	const char *p = f->lpath.data;
+	size_t		len = f->lpath.len;
+	int			i,
+				lo = -1,
+				hi = -1;
+
+	for (i = f->klo; i < f->khi; i++)
+	{
+		const bsp_str *k = &keys[i].key;
+		bool		ok = k->len >= len &&
+			memcmp(k->s + from, p + from, len - from) == 0 &&
+			(k->len == len || k->s[len] == '.');
+
+		if (ok)
+		{
+			if (lo < 0)
+				lo = i;
+			hi = i + 1;
+		}
+		else if (lo >= 0 && (k->len < len || memcmp(k->s + from, p + from, len - from) != 0))
+			break;
+	}
+	if (lo < 0)
+		return false;
+	f->klo = lo;
+	f->khi = hi;
+	return true;
+}
+
+bool
+bsp_flat_wants(const bsp_flat *f, const char *prefix)
+{
+	return f->interest == NULL ||
+		bsp_filter_wants_prefix(f->interest, prefix, strlen(prefix));
 }
 
 static bool
@@ -58,10 +126,13 @@ is_special_path(const char *p, size_t len)
 {
 	size_t		i;
 
+	/* every special path starts with a, r, s or m and is 6..18 bytes */
+	if (len < 6 || len > 18 || (p[0] != 'a' && p[0] != 'r' && p[0] != 's' && p[0] != 'm'))
+		return false;
 	for (i = 0; i < sizeof(special_paths) / sizeof(special_paths[0]); i++)
 	{
-		if (strlen(special_paths[i]) == len &&
-			memcmp(special_paths[i], p, len) == 0)
+		if (special_paths[i].len == len &&
+			memcmp(special_paths[i].s, p, len) == 0)
 			return true;
 	}
 	return false;
@@ -87,10 +158,37 @@ bsp_flat_push_key(bsp_flat *f, const char *key, size_t len)
 
 	if (f->failed)
 		return false;
+
+	/*
+	 * Cheap rejection before any copying: with an interest filter and an
+	 * ASCII first byte, some interest key must continue the lowered path
+	 * with that byte (lowered).
+	 */
+	if (f->interest && f->sigma_depth == 0 && len > 0 &&
+		(unsigned char) key[0] < 0x80)
+	{
+		size_t		at = llen + (llen > 0 ? 1 : 0);
+		unsigned char c0 = (unsigned char) key[0];
+		int			i;
+
+		if (c0 >= 'A' && c0 <= 'Z')
+			c0 += 'a' - 'A';
+		for (i = f->klo; i < f->khi; i++)
+		{
+			const bsp_str *k = &f->interest->keys[i].key;
+
+			if (k->len > at && (unsigned char) k->s[at] == c0 &&
+				(llen == 0 || k->s[llen] == '.'))
+				break;
+		}
+		if (i == f->khi)
+			return false;
+	}
+
 	if (f->depth == f->stackcap)
 	{
 		int			ncap = f->stackcap ? f->stackcap * 2 : 16;
-		size_t	   *ns = bsp_alloc_array(f->arena, (size_t) ncap * 2, sizeof(size_t));
+		size_t	   *ns = bsp_alloc_array(f->arena, (size_t) ncap * 4, sizeof(size_t));
 
 		if (!ns)
 		{
@@ -98,19 +196,21 @@ bsp_flat_push_key(bsp_flat *f, const char *key, size_t len)
 			return false;
 		}
 		if (f->depth)
-			memcpy(ns, f->stack, sizeof(size_t) * 2 * f->depth);
+			memcpy(ns, f->stack, sizeof(size_t) * 4 * f->depth);
 		f->stack = ns;
 		f->stackcap = ncap;
 	}
 
-	if (plen > 0)
-		bsp_sbuf_putc(&f->path, '.');
-	bsp_sbuf_append(&f->path, key, len);
-	if (f->path.failed)
+	if (!bsp_sbuf_reserve(&f->path, len + 1))
 	{
 		f->failed = true;
 		return false;
 	}
+	if (plen > 0)
+		f->path.data[f->path.len++] = '.';
+	memcpy(f->path.data + f->path.len, key, len);
+	f->path.len += len;
+	f->path.data[f->path.len] = '\0';
 
 	if (is_special_path(f->path.data, f->path.len))
 	{
@@ -124,16 +224,18 @@ bsp_flat_push_key(bsp_flat *f, const char *key, size_t len)
 		f->sigma_depth = f->depth + 1;
 	if (f->sigma_depth == 0)
 	{
-		if (llen > 0)
-			bsp_sbuf_putc(&f->lpath, '.');
+		if (llen > 0 && !bsp_sbuf_putc(&f->lpath, '.'))
+		{
+			f->failed = true;
+			return false;
+		}
 		bsp_js_lower(&f->lpath, key, len);
 		if (f->lpath.failed)
 		{
 			f->failed = true;
 			return false;
 		}
-		if (f->interest &&
-			!bsp_filter_wants_prefix(f->interest, f->lpath.data, f->lpath.len))
+		if (f->interest && !narrow_interest(f, llen))
 		{
 			f->path.len = plen;
 			f->path.data[plen] = '\0';
@@ -143,8 +245,10 @@ bsp_flat_push_key(bsp_flat *f, const char *key, size_t len)
 		}
 	}
 
-	f->stack[f->depth * 2] = plen;
-	f->stack[f->depth * 2 + 1] = llen;
+	f->stack[f->depth * 4] = plen;
+	f->stack[f->depth * 4 + 1] = llen;
+	f->stack[f->depth * 4 + 2] = (size_t) f->klo;
+	f->stack[f->depth * 4 + 3] = (size_t) f->khi;
 	f->depth++;
 	return true;
 }
@@ -155,14 +259,16 @@ bsp_flat_pop(bsp_flat *f)
 	if (f->depth == 0)
 		return;
 	f->depth--;
-	f->path.len = f->stack[f->depth * 2];
+	f->path.len = f->stack[f->depth * 4];
 	if (f->path.data)
 		f->path.data[f->path.len] = '\0';
 	if (f->sigma_depth > f->depth)
 		f->sigma_depth = 0;
+	f->klo = (int) f->stack[f->depth * 4 + 2];
+	f->khi = (int) f->stack[f->depth * 4 + 3];
 	if (f->sigma_depth == 0)
 	{
-		f->lpath.len = f->stack[f->depth * 2 + 1];
+		f->lpath.len = f->stack[f->depth * 4 + 1];
 		if (f->lpath.data)
 			f->lpath.data[f->lpath.len] = '\0';
 	}

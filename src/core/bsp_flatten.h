@@ -72,10 +72,12 @@ typedef struct bsp_flat
 
 	bsp_sbuf	path;			/* raw dotted path */
 	bsp_sbuf	lpath;			/* lowered path, valid while !sigma */
-	size_t	   *stack;			/* saved (path, lpath) lengths */
+	size_t	   *stack;			/* saved (path, lpath, klo, khi) per level */
 	int			depth;
 	int			stackcap;
 	int			sigma_depth;	/* depth at which a U+03A3 entered, or 0 */
+	int			klo;			/* interest keys [klo, khi) extend lpath */
+	int			khi;
 
 	bsp_sbuf	key;			/* scratch */
 	bsp_sbuf	raw;
@@ -91,6 +93,8 @@ typedef struct bsp_flat
 extern void bsp_flat_init(bsp_flat *f, bsp_arena *arena,
 						  const struct bsp_filter *interest,
 						  bsp_row_fn emit, void *emit_ctx);
+/* Forget the previous entity; keeps buffers (for one flattener per scan). */
+extern void bsp_flat_reset(bsp_flat *f);
 extern bool bsp_flat_push_key(bsp_flat *f, const char *key, size_t len);
 extern void bsp_flat_pop(bsp_flat *f);
 extern bool bsp_flat_scalar(bsp_flat *f, const bsp_scalar *v, bool array_item);
@@ -105,6 +109,13 @@ extern bool bsp_flat_fixed_rows(bsp_flat *f, const bsp_scalar *name,
 /* One element of "relations": its type and targetRef (NULL = undefined). */
 extern bool bsp_flat_relation(bsp_flat *f, const bsp_scalar *type,
 							  const bsp_scalar *target);
+
+/*
+ * May rows under this lowered key prefix (the key itself or key + ".")
+ * matter?  Always true without an interest filter.  Drivers use it to skip
+ * the fixed rows and relations when nothing reads them.
+ */
+extern bool bsp_flat_wants(const bsp_flat *f, const char *prefix);
 
 /* JS ToString of a scalar appended to out ("null" for null). */
 extern bool bsp_scalar_to_js_string(bsp_sbuf *out, const bsp_scalar *v);

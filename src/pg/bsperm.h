@@ -54,20 +54,24 @@ typedef struct BspermCachedFilter
 	MemoryContext cxt;			/* holds the filter */
 	MemoryContext rowcxt;		/* reset before each entity */
 	BspermDocKind kind;
+	bool		stable;			/* the argument cannot change during the scan */
 	Size		doclen;
 	char	   *doc;			/* copy of the varlena, for comparison */
 	bsp_filter *filter;
+	/* evaluation state reused for every entity */
+	bsp_arena	arena;			/* allocates in cxt */
+	bsp_flat	flat;
+	bsp_match	match;
 } BspermCachedFilter;
 
 extern BspermCachedFilter *bsperm_cached_filter(FunctionCallInfo fcinfo,
-												Jsonb *doc, BspermDocKind kind);
+												int argno, BspermDocKind kind);
 
 /* Flattens a jsonb entity into the flattener (pg_entity.c). */
 extern void bsperm_flatten_jsonb(bsp_flat *f, Jsonb *entity);
 
-/* Does the entity satisfy the compiled filter?  Allocates in rowcxt. */
-extern bool bsperm_entity_matches(bsp_filter *filter, Jsonb *entity,
-								  MemoryContext rowcxt);
+/* Does the entity satisfy the cached filter?  Allocates in c->rowcxt. */
+extern bool bsperm_entity_matches(BspermCachedFilter *c, Jsonb *entity);
 
 /* Schema of the calling function, i.e. bsperm's, quoted for SQL. */
 extern const char *bsperm_schema_quoted(FunctionCallInfo fcinfo);

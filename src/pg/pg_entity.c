@@ -132,13 +132,17 @@ bsperm_flatten_jsonb(bsp_flat *f, Jsonb *entity)
 
 	walk_container(f, root, false);
 
-	if (member(root, "metadata", &v) && v.type == jbvBinary)
-		meta = v.val.binary.data;
-	bsp_flat_fixed_rows(f, member_scalar(meta, "name", &b1),
-						member_scalar(meta, "namespace", &b2),
-						member_scalar(meta, "uid", &b3));
+	if (bsp_flat_wants(f, "metadata.name") || bsp_flat_wants(f, "metadata.namespace") ||
+		bsp_flat_wants(f, "metadata.uid"))
+	{
+		if (member(root, "metadata", &v) && v.type == jbvBinary)
+			meta = v.val.binary.data;
+		bsp_flat_fixed_rows(f, member_scalar(meta, "name", &b1),
+							member_scalar(meta, "namespace", &b2),
+							member_scalar(meta, "uid", &b3));
+	}
 
-	if (member(root, "relations", &v) && v.type == jbvBinary &&
+	if (bsp_flat_wants(f, "relations") && member(root, "relations", &v) && v.type == jbvBinary &&
 		JsonContainerIsArray(v.val.binary.data))
 	{
 		JsonbIterator *it = JsonbIteratorInit(v.val.binary.data);

@@ -29,11 +29,9 @@ Datum
 bsperm_matches(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *entity = PG_GETARG_JSONB_P(0);
-	Jsonb	   *criteria = PG_GETARG_JSONB_P(1);
-	BspermCachedFilter *c = bsperm_cached_filter(fcinfo, criteria,
-												 BSPERM_DOC_CRITERIA);
+	BspermCachedFilter *c = bsperm_cached_filter(fcinfo, 1, BSPERM_DOC_CRITERIA);
 
-	PG_RETURN_BOOL(bsperm_entity_matches(c->filter, entity, c->rowcxt));
+	PG_RETURN_BOOL(bsperm_entity_matches(c, entity));
 }
 
 PG_FUNCTION_INFO_V1(bsperm_filter_matches);
@@ -41,11 +39,9 @@ Datum
 bsperm_filter_matches(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *entity = PG_GETARG_JSONB_P(0);
-	Jsonb	   *filter = PG_GETARG_JSONB_P(1);
-	BspermCachedFilter *c = bsperm_cached_filter(fcinfo, filter,
-												 BSPERM_DOC_FILTER);
+	BspermCachedFilter *c = bsperm_cached_filter(fcinfo, 1, BSPERM_DOC_FILTER);
 
-	PG_RETURN_BOOL(bsperm_entity_matches(c->filter, entity, c->rowcxt));
+	PG_RETURN_BOOL(bsperm_entity_matches(c, entity));
 }
 
 static Datum

@@ -103,13 +103,19 @@ bsperm_compile(Jsonb *doc, BspermDocKind kind, bsp_arena *arena,
 }
 
 BspermCachedFilter *
-bsperm_cached_filter(FunctionCallInfo fcinfo, Jsonb *doc, BspermDocKind kind)
+bsperm_cached_filter(FunctionCallInfo fcinfo, int argno, BspermDocKind kind)
 {
 	BspermCachedFilter *c = (BspermCachedFilter *) fcinfo->flinfo->fn_extra;
-	Size		len = VARSIZE(doc);
+	Jsonb	   *doc;
+	Size		len;
 	MemoryContext old;
 	bsp_arena	arena;
 
+	/* a constant (or stable parameter) needs no comparison after the first row */
+	if (c && c->stable && c->filter)
+		return c;
+	doc = PG_GETARG_JSONB_P(argno);
+	len = VARSIZE(doc);
 	if (c && c->kind == kind && c->doclen == len && memcmp(c->doc, doc, len) == 0)
 		return c;
 
@@ -134,34 +140,33 @@ bsperm_cached_filter(FunctionCallInfo fcinfo, Jsonb *doc, BspermDocKind kind)
 	old = MemoryContextSwitchTo(c->cxt);
 	bsperm_arena_init(&arena, c->cxt);
 	c->filter = bsperm_compile(doc, kind, &arena, NULL);
+	c->arena = arena;
+	if (!bsp_match_init(&c->match, &c->arena, c->filter))
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	bsp_flat_init(&c->flat, &c->arena, c->filter, bsp_match_row, &c->match);
 	c->doc = palloc(len);
 	memcpy(c->doc, doc, len);
 	c->doclen = len;
 	c->kind = kind;
+	c->stable = get_fn_expr_arg_stable(fcinfo->flinfo, argno);
 	MemoryContextSwitchTo(old);
 	return c;
 }
 
 bool
-bsperm_entity_matches(bsp_filter *filter, Jsonb *entity, MemoryContext rowcxt)
+bsperm_entity_matches(BspermCachedFilter *c, Jsonb *entity)
 {
 	MemoryContext old;
-	bsp_arena	arena;
-	bsp_flat	flat;
-	bsp_match	match;
 	bool		result;
 
-	MemoryContextReset(rowcxt);
-	old = MemoryContextSwitchTo(rowcxt);
-	bsperm_arena_init(&arena, rowcxt);
-	if (!bsp_match_init(&match, &arena, filter))
+	MemoryContextReset(c->rowcxt);
+	old = MemoryContextSwitchTo(c->rowcxt);
+	bsp_match_reset(&c->match);
+	bsp_flat_reset(&c->flat);
+	bsperm_flatten_jsonb(&c->flat, entity);
+	if (c->flat.failed)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	bsp_match_reset(&match);
-	bsp_flat_init(&flat, &arena, filter, bsp_match_row, &match);
-	bsperm_flatten_jsonb(&flat, entity);
-	if (flat.failed)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	result = bsp_filter_eval(filter, match.hit);
+	result = bsp_filter_eval(c->filter, c->match.hit);
 	MemoryContextSwitchTo(old);
 	return result;
 }
