@@ -448,8 +448,8 @@ try_mantissa(double d, uint64_t m, int q, char *digits, int *k, int *n)
 
 /*
  * Does d (> 0, finite) have a round-trip form with ndig significant digits?
- * If so, store its digits (no trailing zeros) in digits/*k and the
- * ECMAScript decimal point position in *n.
+ * If so, store its digits (no trailing zeros) in digits, their count in
+ * *k and the ECMAScript decimal point position in *n.
  */
 static bool
 probe_digits(double d, int ndig, bool pow2, char *digits, int *k, int *n)
@@ -551,9 +551,8 @@ bsp_js_number(double d, char *buf)
 		else
 			lo = mid + 1;
 	}
-	if (k == 0 || hi != lo || (lo < 17 && k > lo))
-		k = 0;
-	if (k == 0 && !probe_digits(d, lo, pow2, digits, &k, &n))
-		probe_digits(d, 17, false, digits, &k, &n);
+	/* nothing below 17 worked: 17 significant digits always read back */
+	if (k == 0)
+		probe_digits(d, 17, pow2, digits, &k, &n);
 	return js_layout(buf, neg, digits, k, n);
 }
