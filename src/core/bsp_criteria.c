@@ -72,21 +72,38 @@ bsp_json_type_name(json_object *o)
 }
 
 json_object *
-bsp_json_parse(const char *text, size_t len, bsp_error *err)
+bsp_json_parse(const char *text, size_t len, int max_depth, const char *root,
+			   bsp_error *err)
 {
-	json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+	json_tokener *tok;
 	json_object *o;
+	enum json_tokener_error jerr;
 
+	if (len > (size_t) INT32_MAX)
+	{
+		bsp_fail(err, BSP_ERR_LIMIT, root, "document is too large");
+		return NULL;
+	}
+	tok = json_tokener_new_ex(max_depth);
 	if (!tok)
 	{
-		bsp_fail(err, BSP_ERR_OOM, "", "out of memory");
+		bsp_fail(err, BSP_ERR_OOM, root, "out of memory");
 		return NULL;
 	}
 	o = json_tokener_parse_ex(tok, text, (int) len);
-	if (json_tokener_get_error(tok) != json_tokener_success)
+	jerr = json_tokener_get_error(tok);
+	if (jerr == json_tokener_error_depth)
 	{
-		bsp_fail(err, BSP_ERR_SYNTAX, "", "%s",
-				 json_tokener_error_desc(json_tokener_get_error(tok)));
+		bsp_fail(err, BSP_ERR_LIMIT, root,
+				 "document is nested more than %d JSON levels deep (see bsperm.max_criteria_depth)",
+				 max_depth);
+		if (o)
+			json_object_put(o);
+		o = NULL;
+	}
+	else if (jerr != json_tokener_success)
+	{
+		bsp_fail(err, BSP_ERR_SYNTAX, root, "%s", json_tokener_error_desc(jerr));
 		if (o)
 			json_object_put(o);
 		o = NULL;
@@ -639,12 +656,26 @@ bsp_flatten_json(bsp_flat *f, json_object *entity)
 
 /* ---- text entry points (bsp_doc.h) ---- */
 
+/*
+ * JSON nesting that criteria of max_depth levels can need: allOf/anyOf
+ * take two JSON levels (object and array), params two more; anything
+ * deeper is over the criteria limit anyway and is refused while parsing,
+ * before the tree exists.
+ */
+static int
+json_depth(const bsp_limits *limits)
+{
+	long		d = 2L * limits->max_depth + 8;
+
+	return d > 100000 ? 100000 : (int) d;
+}
+
 bool
 bsp_criteria_compile_text(bsp_arena *a, const char *text, size_t len,
 						  const bsp_limits *limits, bsp_filter **out,
 						  bsp_sbuf *normalized, bsp_error *err)
 {
-	json_object *doc = bsp_json_parse(text, len, err);
+	json_object *doc = bsp_json_parse(text, len, json_depth(limits), "criteria", err);
 	bool		ok;
 
 	if (!doc && err->kind != BSP_OK)
@@ -658,7 +689,7 @@ bool
 bsp_filter_parse_text(bsp_arena *a, const char *text, size_t len,
 					  const bsp_limits *limits, bsp_filter **out, bsp_error *err)
 {
-	json_object *doc = bsp_json_parse(text, len, err);
+	json_object *doc = bsp_json_parse(text, len, json_depth(limits), "filter", err);
 	bool		ok;
 
 	if (!doc && err->kind != BSP_OK)

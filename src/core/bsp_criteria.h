@@ -48,7 +48,11 @@ extern bool bsp_flatten_json(bsp_flat *f, json_object *entity);
 /* zod's name for the JSON type of o ("string", "array", "null", ...) */
 extern const char *bsp_json_type_name(json_object *o);
 
-/* Parses JSON text with json-c (NULL and err set on failure). */
-extern json_object *bsp_json_parse(const char *text, size_t len, bsp_error *err);
+/*
+ * Parses JSON text with json-c (NULL and err set on failure).  max_depth
+ * bounds JSON nesting; deeper text fails with BSP_ERR_LIMIT at "root".
+ */
+extern json_object *bsp_json_parse(const char *text, size_t len, int max_depth,
+								   const char *root, bsp_error *err);
 
 #endif							/* BSPERM_CRITERIA_H */

@@ -91,6 +91,9 @@ narrow_interest(bsp_flat *f, size_t from)
 				lo = -1,
 				hi = -1;
 
+	/* an empty path (a root key "") continues with no separator */
+	if (len == 0)
+		return f->klo < f->khi;
 	for (i = f->klo; i < f->khi; i++)
 	{
 		const bsp_str *k = &keys[i].key;
@@ -155,6 +158,8 @@ bsp_flat_push_key(bsp_flat *f, const char *key, size_t len)
 {
 	size_t		plen = f->path.len;
 	size_t		llen = f->lpath.len;
+	int			klo = f->klo;
+	int			khi = f->khi;
 
 	if (f->failed)
 		return false;
@@ -247,8 +252,8 @@ bsp_flat_push_key(bsp_flat *f, const char *key, size_t len)
 
 	f->stack[f->depth * 4] = plen;
 	f->stack[f->depth * 4 + 1] = llen;
-	f->stack[f->depth * 4 + 2] = (size_t) f->klo;
-	f->stack[f->depth * 4 + 3] = (size_t) f->khi;
+	f->stack[f->depth * 4 + 2] = (size_t) klo;
+	f->stack[f->depth * 4 + 3] = (size_t) khi;
 	f->depth++;
 	return true;
 }

@@ -21,10 +21,11 @@ static int	unit_failed = 0;
 #define CHECK(cond, ...) \
 	do { \
 		int unit_n_ = unit_passed + unit_failed + 1; \
-		if (cond) { unit_passed++; printf("ok %d - ", unit_n_); } \
+		int unit_ok_ = (cond) ? 1 : 0; \
+		if (unit_ok_) { unit_passed++; printf("ok %d - ", unit_n_); } \
 		else { unit_failed++; printf("not ok %d - ", unit_n_); } \
 		printf(__VA_ARGS__); \
-		if (!(cond)) printf("  [%s:%d: %s]", __FILE__, __LINE__, #cond); \
+		if (!unit_ok_) printf("  [%s:%d: %s]", __FILE__, __LINE__, #cond); \
 		printf("\n"); \
 	} while (0)
 

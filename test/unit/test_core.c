@@ -1,0 +1,431 @@
+/*
+ * test_core.c - unit tests of the flattener, filters and criteria reader.
+ *
+ * Besides fixed cases, a property test compares the pruned evaluation
+ * (the flattener told which keys the filter reads, as bsperm_matches and
+ * the @~ operator run it) with evaluation over every search row, on
+ * thousands of random entities and filters.
+ */
+#include <math.h>
+
+#include "bsp_criteria.h"
+#include "bsp_doc.h"
+#include "bsp_filter.h"
+#include "bsp_flatten.h"
+#include "unit.h"
+
+static const bsp_limits limits = {64, 20000, 10000};
+
+/* ---- collecting rows as "key=value" / "key=NULL" lines ---- */
+typedef struct rows
+{
+	char		buf[65536];
+	size_t		len;
+	int			n;
+} rows;
+
+static bool
+collect(void *ctx, const char *k, size_t kl, const char *v, size_t vl)
+{
+	rows	   *r = ctx;
+	int			w = snprintf(r->buf + r->len, sizeof(r->buf) - r->len, "%.*s=%s%.*s\n",
+							(int) kl, k, v ? "" : "NULL", v ? (int) vl : 0, v ? v : "");
+
+	if (w > 0 && r->len + (size_t) w < sizeof(r->buf))
+		r->len += (size_t) w;
+	r->n++;
+	return true;
+}
+
+static bool
+has_row(rows *r, const char *line)
+{
+	char		want[1024];
+
+	snprintf(want, sizeof(want), "\n%s\n", line);
+	if (strncmp(r->buf, want + 1, strlen(want + 1)) == 0)
+		return true;
+	return strstr(r->buf, want) != NULL;
+}
+
+static void
+flatten_text(const char *json, rows *r)
+{
+	unit_arena ua;
+	bsp_flat	f;
+	json_object *o = json_tokener_parse(json);
+
+	unit_arena_init(&ua);
+	memset(r, 0, sizeof(*r));
+	bsp_flat_init(&f, &ua.arena, NULL, collect, r);
+	bsp_flatten_json(&f, o);
+	json_object_put(o);
+	unit_arena_free(&ua);
+}
+
+static void
+test_flatten(void)
+{
+	rows		r;
+
+	flatten_text("{\"kind\":\"Component\",\"metadata\":{\"name\":\"svc-a\",\"tags\":[\"java\",\"DB\"],"
+				 "\"links\":[{\"url\":\"https://a\",\"title\":\"Docs\"}],\"annotations\":{\"example.com/Flag\":\"Yes\"}},"
+				 "\"spec\":{\"owner\":\"team-a\",\"replicas\":3,\"ratio\":1.5,\"big\":1e21,\"nothing\":null,"
+				 "\"list\":[[\"a\",\"b\"],{\"x\":1}],\"nested\":{\"deep\":{\"key\":\"V\"}},\"e\":{}},"
+				 "\"status\":{\"x\":1},\"relations\":[{\"type\":\"ownedBy\",\"targetRef\":\"group:default/team-a\"}]}", &r);
+	CHECK(has_row(&r, "kind=component"), "kind lowercased");
+	CHECK(has_row(&r, "metadata.tags=db") && has_row(&r, "metadata.tags.db=true"), "array value and array-item key");
+	CHECK(has_row(&r, "metadata.links.title=docs"), "array of objects");
+	CHECK(has_row(&r, "metadata.annotations.example.com/flag=yes"), "dotted annotation key lowercased");
+	CHECK(has_row(&r, "spec.replicas=3") && has_row(&r, "spec.ratio=1.5") && has_row(&r, "spec.big=1e+21"),
+		  "numbers in JavaScript spelling");
+	CHECK(has_row(&r, "spec.nothing=NULL"), "null is a NULL row");
+	CHECK(has_row(&r, "spec.list.a=true") && has_row(&r, "spec.list.x=1"), "nested arrays keep the path");
+	CHECK(has_row(&r, "spec.nested.deep.key=v") && !strstr(r.buf, "spec.nested="), "objects have no row of their own");
+	CHECK(!strstr(r.buf, "spec.e"), "empty object emits nothing");
+	CHECK(!strstr(r.buf, "status"), "status is skipped");
+	CHECK(has_row(&r, "metadata.namespace=NULL") && has_row(&r, "metadata.namespace=default"),
+		  "absent namespace: NULL row and default");
+	CHECK(has_row(&r, "relations.ownedby=group:default/team-a"), "relations row");
+
+	flatten_text("{\"Status\":{\"b\":1},\"metadata\":{\"namespace\":\"\"}}", &r);
+	CHECK(has_row(&r, "status.b=1"), "special paths are case-sensitive");
+	CHECK(has_row(&r, "metadata.namespace=") && has_row(&r, "metadata.namespace=default"),
+		  "empty namespace is falsy");
+
+	flatten_text("{\"spec\":{\"a\":[null,\"\\u0001\"],\"b\":[\"\\u0001\",null],\"c\":\"\\u0001\"}}", &r);
+	CHECK(has_row(&r, "spec.a=NULL") && !has_row(&r, "spec.b=NULL") && !strstr(r.buf, "spec.c="),
+		  "U+0001: first NULL-class row decides, U+0001 rows dropped");
+
+	flatten_text("{\"spec\":{\"\xce\xa3\":{\"\xce\x91\xce\xa3\":\"x\"}}}", &r);
+	CHECK(has_row(&r, "spec.\xcf\x83.\xce\xb1\xcf\x82=x"), "final sigma decided on the whole key");
+}
+
+/* ---- criteria ---- */
+
+static void
+expect_error(const char *crit, bsp_errkind kind, const char *path, const char *msg_part)
+{
+	unit_arena ua;
+	bsp_error	err;
+	bsp_filter *f = NULL;
+	bool		ok;
+
+	unit_arena_init(&ua);
+	bsp_error_clear(&err);
+	ok = bsp_criteria_compile_text(&ua.arena, crit, strlen(crit), &limits, &f, NULL, &err);
+	CHECK(!ok && err.kind == kind && strcmp(err.path, path) == 0 && strstr(err.message, msg_part),
+		  "error at %s: %s", path, msg_part);
+	if (ok || strcmp(err.path, path) != 0)
+		printf("#   got kind %d path '%s' message '%s'\n", err.kind, err.path, err.message);
+	unit_arena_free(&ua);
+}
+
+static void
+test_criteria(void)
+{
+	unit_arena ua;
+	bsp_error	err;
+	bsp_filter *f;
+	bsp_sbuf	norm,
+				out;
+	const char *c = "{\"allOf\":[{\"rule\":\"IS_ENTITY_KIND\",\"resourceType\":\"catalog-entity\",\"params\":{\"kinds\":[\"API\",\"api\"]}},"
+		"{\"not\":{\"rule\":\"HAS_LABEL\",\"resourceType\":\"catalog-entity\",\"params\":{\"label\":\"Tier\",\"value\":\"It's\",\"x\":1}}}]}";
+
+	unit_arena_init(&ua);
+	bsp_error_clear(&err);
+	bsp_sbuf_init(&norm, &ua.arena);
+	CHECK(bsp_criteria_compile_text(&ua.arena, c, strlen(c), &limits, &f, &norm, &err), "valid criteria compile");
+	CHECK_STR(norm.data, "{\"allOf\": [{\"rule\": \"IS_ENTITY_KIND\", \"resourceType\": \"catalog-entity\", \"params\": {\"kinds\": [\"API\", \"api\"]}}, "
+			  "{\"not\": {\"rule\": \"HAS_LABEL\", \"resourceType\": \"catalog-entity\", \"params\": {\"label\": \"Tier\", \"value\": \"It's\"}}}]}",
+			  "normalized form drops extra keys");
+	CHECK(f->nleaves == 2 && f->nkeys == 2, "two leaves, two keys");
+	CHECK(f->leaves[0]->nvalues == 1, "kind values lowered and deduplicated");
+	bsp_sbuf_init(&out, &ua.arena);
+	bsp_filter_to_sql(&out, f->root, "t.entity", "bsperm");
+	CHECK_STR(out.data, "((t.entity OPERATOR(bsperm.@~) '{\"key\": \"kind\", \"values\": [\"api\"]}'::jsonb) AND "
+			  "(NOT (t.entity OPERATOR(bsperm.@~) '{\"key\": \"metadata.labels.tier\", \"values\": [\"it''s\"]}'::jsonb)))",
+			  "SQL rendering quotes values");
+	bsp_sbuf_reset(&out);
+	bsp_sbuf_sql_literal(&out, "a\\'b", 4);
+	CHECK_STR(out.data, "E'a\\\\''b'", "backslashes force an E'' literal");
+	unit_arena_free(&ua);
+
+	expect_error("{\"anyOf\":[]}", BSP_ERR_INVALID, "criteria.anyOf", "at least 1");
+	expect_error("{\"anyOf\":[{\"rule\":\"X\",\"resourceType\":\"catalog-entity\",\"params\":{}}]}",
+				 BSP_ERR_UNKNOWN_RULE, "criteria.anyOf[0].rule", "\"X\" does not exist");
+	expect_error("{\"not\":{\"rule\":\"IS_ENTITY_OWNER\",\"resourceType\":\"catalog-entity\",\"params\":{\"claims\":[1]}}}",
+				 BSP_ERR_INVALID, "criteria.not.params.claims[0]", "expected string, received number");
+	expect_error("{\"rule\":\"HAS_SPEC\",\"resourceType\":\"catalog-entity\",\"params\":{\"key\":\"a\",\"value\":null}}",
+				 BSP_ERR_INVALID, "criteria.params.value", "received null");
+	expect_error("{\"rule\":\"HAS_SPEC\",\"resourceType\":\"catalog-entity\",\"params\":{\"key\":\"a\"},\"not\":{}}",
+				 BSP_ERR_INVALID, "criteria", "ambiguous");
+	expect_error("{\"rule\":\"HAS_SPEC\",\"params\":{\"key\":\"a\"}}", BSP_ERR_INVALID, "criteria.resourceType", "required");
+	expect_error("{\"allOf\":[{", BSP_ERR_SYNTAX, "criteria", "");
+}
+
+/* ---- property test: pruned evaluation == evaluation over all rows ---- */
+
+static uint64_t rng = 88172645463325252ULL;
+
+static uint32_t
+rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t) (rng % n);
+}
+
+static const char *const words[] = {
+	"kind", "Kind", "spec", "Spec", "type", "owner", "Tags", "tags", "a.b", "a", "b",
+	"links", "title", "\xce\xa3", "\xce\x91\xce\xa3", "status", "annotations", "labels", "x",
+	"\xc4\xb0stanbul", "name", "namespace", "uid", "etag", "relations", "attachments", ""
+};
+static const char *const values[] = {
+	"Component", "component", "API", "team-a", "Team-A", "group:default/team-a", "java", "JAVA",
+	"\x01", "", "true", "1", "\xce\x9f\xce\x94\xce\x9f\xce\xa3", "i\xcc\x87stanbul", "\xc4\xb0stanbul"
+};
+#define NWORDS (sizeof(words) / sizeof(words[0]))
+#define NVALUES (sizeof(values) / sizeof(values[0]))
+
+static json_object *
+rand_value(int depth)
+{
+	switch (rnd(depth > 2 ? 5 : 8))
+	{
+		case 0:
+			return json_object_new_int(rnd(3));
+		case 1:
+			return json_object_new_boolean(rnd(2));
+		case 2:
+			return NULL;
+		case 3:
+			if (rnd(10) == 0)
+			{
+				char		big[260];
+
+				memset(big, 'X', sizeof(big) - 1);
+				big[sizeof(big) - 1] = '\0';
+				return json_object_new_string(big);
+			}
+			/* fall through */
+		case 4:
+			return json_object_new_string(values[rnd(NVALUES)]);
+		case 5:
+		case 6:
+			{
+				json_object *o = json_object_new_object();
+				int			n = rnd(4);
+
+				while (n--)
+					json_object_object_add(o, words[rnd(NWORDS)], rand_value(depth + 1));
+				return o;
+			}
+		default:
+			{
+				json_object *a = json_object_new_array();
+				int			n = rnd(4);
+
+				while (n--)
+					json_object_array_add(a, rand_value(depth + 1));
+				return a;
+			}
+	}
+}
+
+static json_object *
+rand_entity(void)
+{
+	json_object *e = json_object_new_object();
+	json_object *md = json_object_new_object();
+	json_object *rels = json_object_new_array();
+	int			i,
+				n = rnd(4);
+
+	json_object_object_add(e, rnd(2) ? "kind" : "Kind", json_object_new_string(values[rnd(4)]));
+	if (rnd(4))
+		json_object_object_add(md, "name", json_object_new_string(values[rnd(NVALUES)]));
+	if (rnd(2))
+		json_object_object_add(md, "namespace", rand_value(3));
+	json_object_object_add(md, words[rnd(NWORDS)], rand_value(1));
+	json_object_object_add(md, "annotations", rand_value(1));
+	json_object_object_add(e, "metadata", md);
+	json_object_object_add(e, rnd(2) ? "spec" : "Spec", rand_value(0));
+	json_object_object_add(e, words[rnd(NWORDS)], rand_value(1));
+	for (i = 0; i < n; i++)
+	{
+		json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "type", json_object_new_string(rnd(3) ? "ownedBy" : "OwnedBy"));
+		json_object_object_add(r, "targetRef", json_object_new_string(values[rnd(NVALUES)]));
+		json_object_array_add(rels, r);
+	}
+	json_object_object_add(e, "relations", rels);
+	return e;
+}
+
+typedef struct keypool
+{
+	char		keys[256][256];
+	char		vals[256][256];
+	int			n;
+} keypool;
+
+static bool
+pool_row(void *ctx, const char *k, size_t kl, const char *v, size_t vl)
+{
+	keypool    *p = ctx;
+	int			i = p->n < 256 ? p->n++ : (int) rnd(256);
+
+	if (kl > 250 || vl > 250)
+		return true;
+	memcpy(p->keys[i], k, kl);
+	p->keys[i][kl] = '\0';
+	if (v)
+	{
+		memcpy(p->vals[i], v, vl);
+		p->vals[i][vl] = '\0';
+	}
+	else
+		strcpy(p->vals[i], "zz");
+	return true;
+}
+
+static bsp_fnode *
+rand_filter(bsp_arena *a, keypool *p, int depth)
+{
+	int			k = rnd(depth > 2 ? 1 : 4);
+
+	if (k == 0 || p->n == 0)
+	{
+		int			i = p->n ? (int) rnd(p->n) : 0;
+		const char *key = p->n && rnd(6) ? p->keys[i] : words[rnd(NWORDS)];
+		const char *vals[3];
+		size_t		lens[3];
+		int			nv = rnd(4),
+					j;
+
+		for (j = 0; j < nv && j < 3; j++)
+		{
+			vals[j] = p->n && rnd(2) ? p->vals[rnd(p->n)] : values[rnd(NVALUES)];
+			lens[j] = strlen(vals[j]);
+		}
+		return bsp_fnode_leaf(a, key, strlen(key), nv > 0, nv > 3 ? 3 : nv - (nv > 0 ? 0 : 0), vals, lens);
+	}
+	if (k == 1)
+	{
+		bsp_fnode  *n = bsp_fnode_new(a, BSP_F_NOT, 1);
+
+		n->children[0] = rand_filter(a, p, depth + 1);
+		return n;
+	}
+	{
+		int			nc = 1 + rnd(3),
+					j;
+		bsp_fnode  *n = bsp_fnode_new(a, k == 2 ? BSP_F_ALL : BSP_F_ANY, nc);
+
+		for (j = 0; j < nc; j++)
+			n->children[j] = rand_filter(a, p, depth + 1);
+		return n;
+	}
+}
+
+static void
+test_pruning_property(void)
+{
+	int			iter,
+				mismatches = 0,
+				trues = 0,
+				total = 0;
+
+	for (iter = 0; iter < 3000; iter++)
+	{
+		unit_arena ua;
+		json_object *e = rand_entity();
+		keypool    *pool = calloc(1, sizeof(keypool));
+		bsp_flat	f;
+		int			t;
+
+		unit_arena_init(&ua);
+		bsp_flat_init(&f, &ua.arena, NULL, pool_row, pool);
+		bsp_flatten_json(&f, e);
+		for (t = 0; t < 10; t++)
+		{
+			bsp_filter *flt = bsp_filter_finish(&ua.arena, rand_filter(&ua.arena, pool, 0));
+			bsp_match	m1,
+						m2;
+			bsp_flat	pruned,
+						full;
+			bool		r1,
+						r2;
+
+			bsp_match_init(&m1, &ua.arena, flt);
+			bsp_match_init(&m2, &ua.arena, flt);
+			bsp_match_reset(&m1);
+			bsp_match_reset(&m2);
+			bsp_flat_init(&pruned, &ua.arena, flt, bsp_match_row, &m1);
+			bsp_flat_init(&full, &ua.arena, NULL, bsp_match_row, &m2);
+			bsp_flatten_json(&pruned, e);
+			bsp_flatten_json(&full, e);
+			r1 = bsp_filter_eval(flt, m1.hit);
+			r2 = bsp_filter_eval(flt, m2.hit);
+			/* reusing a flattener after reset gives the same answer */
+			bsp_match_reset(&m1);
+			bsp_flat_reset(&pruned);
+			bsp_flatten_json(&pruned, e);
+			total++;
+			trues += r2;
+			if (r1 != r2 || bsp_filter_eval(flt, m1.hit) != r2)
+			{
+				if (mismatches++ < 3)
+				{
+					bsp_sbuf	s;
+
+					bsp_sbuf_init(&s, &ua.arena);
+					bsp_filter_to_json(&s, flt->root);
+					printf("#   mismatch: entity %s\n#   filter %s pruned=%d full=%d\n",
+						   json_object_to_json_string(e), s.data, r1, r2);
+				}
+			}
+		}
+		json_object_put(e);
+		free(pool);
+		unit_arena_free(&ua);
+	}
+	CHECK(mismatches == 0, "pruned evaluation equals full evaluation on %d random cases (%d true)", total, trues);
+	CHECK(trues > total / 10 && trues < total * 9 / 10, "random cases are balanced (%d of %d true)", trues, total);
+}
+
+/* ---- terms ---- */
+
+static void
+test_terms(void)
+{
+	unit_arena ua;
+	bsp_sbuf	a,
+				b;
+
+	unit_arena_init(&ua);
+	bsp_sbuf_init(&a, &ua.arena);
+	bsp_sbuf_init(&b, &ua.arena);
+	bsp_term_value(&a, "a", 1, "b=c", 3);
+	bsp_term_value(&b, "a=b", 3, "c", 1);
+	CHECK(a.len != b.len || memcmp(a.data, b.data, a.len) != 0, "value terms are injective");
+	bsp_sbuf_reset(&a);
+	bsp_sbuf_reset(&b);
+	bsp_term_exists(&a, "ab", 2);
+	bsp_term_value(&b, "a", 1, "b", 1);
+	CHECK(a.len != b.len || memcmp(a.data, b.data, a.len) != 0, "existence and value terms differ");
+	unit_arena_free(&ua);
+}
+
+int
+main(void)
+{
+	test_flatten();
+	test_criteria();
+	test_terms();
+	test_pruning_property();
+	return unit_done("core");
+}
