@@ -28,9 +28,9 @@ _PG_init(void)
 {
 	DefineCustomIntVariable("bsperm.max_criteria_depth",
 							"Maximum nesting depth of permission criteria.",
-							"Counts allOf, anyOf and not levels; the root is level 1.",
+							"Counts allOf, anyOf and not levels; the root is level 1. At most 1000, which keeps evaluation within the stack.",
 							&bsperm_max_criteria_depth,
-							64, 1, 10000,
+							64, 1, 1000,
 							PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("bsperm.max_criteria_nodes",
 							"Maximum number of nodes in one permission criteria document.",

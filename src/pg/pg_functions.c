@@ -103,10 +103,18 @@ bsperm_criteria_sql(PG_FUNCTION_ARGS)
 
 /* ---- bsperm_search_rows: the flattening, for inspection ---- */
 
+typedef struct SearchRow
+{
+	text	   *key;
+	text	   *value;			/* NULL for a NULL row */
+	int			pos;
+} SearchRow;
+
 typedef struct RowsCollector
 {
-	Tuplestorestate *store;
-	TupleDesc	desc;
+	SearchRow  *rows;
+	int			nrows;
+	int			cap;
 } RowsCollector;
 
 static bool
@@ -114,18 +122,52 @@ collect_row(void *ctx, const char *key, size_t keylen,
 			const char *value, size_t valuelen)
 {
 	RowsCollector *rc = ctx;
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
+	SearchRow  *r;
 
-	values[0] = PointerGetDatum(cstring_to_text_with_len(key, keylen));
-	if (value)
-		values[1] = PointerGetDatum(cstring_to_text_with_len(value, valuelen));
-	else
-		nulls[1] = true;
-	tuplestore_putvalues(rc->store, rc->desc, values, nulls);
+	if (rc->nrows == rc->cap)
+	{
+		rc->cap = rc->cap ? rc->cap * 2 : 64;
+		rc->rows = rc->rows ? repalloc(rc->rows, sizeof(SearchRow) * rc->cap)
+			: palloc(sizeof(SearchRow) * rc->cap);
+	}
+	r = &rc->rows[rc->nrows];
+	r->key = cstring_to_text_with_len(key, keylen);
+	r->value = value ? cstring_to_text_with_len(value, valuelen) : NULL;
+	r->pos = rc->nrows++;
 	return true;
 }
 
+static int
+text_cmp(text *a, text *b)
+{
+	int			la = VARSIZE_ANY_EXHDR(a),
+				lb = VARSIZE_ANY_EXHDR(b);
+	int			c = memcmp(VARDATA_ANY(a), VARDATA_ANY(b), Min(la, lb));
+
+	return c != 0 ? c : (la > lb) - (la < lb);
+}
+
+/* by key, then value (NULL first), then first occurrence */
+static int
+search_row_cmp(const void *x, const void *y)
+{
+	const SearchRow *a = x;
+	const SearchRow *b = y;
+	int			c = text_cmp(a->key, b->key);
+
+	if (c != 0)
+		return c;
+	if ((a->value == NULL) != (b->value == NULL))
+		return a->value == NULL ? -1 : 1;
+	if (a->value && (c = text_cmp(a->value, b->value)) != 0)
+		return c;
+	return (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+/*
+ * Returns the rows in Backstage's order with its de-duplication by
+ * (key, value): the flattener itself only guarantees set semantics.
+ */
 PG_FUNCTION_INFO_V1(bsperm_search_rows);
 Datum
 bsperm_search_rows(PG_FUNCTION_ARGS)
@@ -135,19 +177,48 @@ bsperm_search_rows(PG_FUNCTION_ARGS)
 	RowsCollector rc;
 	bsp_arena	arena;
 	bsp_flat	flat;
-	MemoryContext old;
+	SearchRow  *sorted;
+	bool	   *dup;
+	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
-	rc.store = rsinfo->setResult;
-	rc.desc = rsinfo->setDesc;
-
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	memset(&rc, 0, sizeof(rc));
 	bsperm_arena_init(&arena, CurrentMemoryContext);
 	bsp_flat_init(&flat, &arena, NULL, collect_row, &rc);
 	bsperm_flatten_jsonb(&flat, entity);
-	MemoryContextSwitchTo(old);
 	if (flat.failed)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	if (rc.nrows == 0)
+		return (Datum) 0;
+
+	sorted = palloc(sizeof(SearchRow) * rc.nrows);
+	memcpy(sorted, rc.rows, sizeof(SearchRow) * rc.nrows);
+	qsort(sorted, rc.nrows, sizeof(SearchRow), search_row_cmp);
+	dup = palloc0(sizeof(bool) * rc.nrows);
+	for (i = 1; i < rc.nrows; i++)
+	{
+		SearchRow  *a = &sorted[i - 1],
+				   *b = &sorted[i];
+
+		if (text_cmp(a->key, b->key) == 0 &&
+			(a->value == NULL ? b->value == NULL :
+			 (b->value != NULL && text_cmp(a->value, b->value) == 0)))
+			dup[b->pos] = true;
+	}
+	for (i = 0; i < rc.nrows; i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		if (dup[i])
+			continue;
+		values[0] = PointerGetDatum(rc.rows[i].key);
+		if (rc.rows[i].value)
+			values[1] = PointerGetDatum(rc.rows[i].value);
+		else
+			nulls[1] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
 	return (Datum) 0;
 }
 
