@@ -76,4 +76,13 @@ extern bool bsperm_entity_matches(BspermCachedFilter *c, Jsonb *entity);
 /* Schema of the calling function, i.e. bsperm's, quoted for SQL. */
 extern const char *bsperm_schema_quoted(FunctionCallInfo fcinfo);
 
+/*
+ * Row-level security (pg_rls.c).  Plans fold the current identity's
+ * decisions in, so every change of identity must call
+ * bsperm_identity_changed(); bsperm_policy_epoch increases whenever
+ * committed policy data changes (decision caches compare against it).
+ */
+extern uint64 bsperm_policy_epoch;
+extern void bsperm_identity_changed(void);
+
 #endif							/* BSPERM_H */

@@ -49,13 +49,19 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.bsperm_entity_ref(jsonb) IS
   'canonical entity ref kind:namespace/name, lowercased as Backstage''s stringifyEntityRef does';
 
+CREATE FUNCTION @extschema@.bsperm_filter_matches_support(internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'bsperm_filter_matches_support'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 -- The EntityFilter operator.  It never raises an error that depends on the
 -- row it reads (only on the filter, which is the same for every row), so it
 -- is LEAKPROOF and may be pushed below row-level-security quals.
 CREATE FUNCTION @extschema@.bsperm_filter_matches(entity jsonb, filter jsonb)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'bsperm_filter_matches'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF
+SUPPORT @extschema@.bsperm_filter_matches_support;
 COMMENT ON FUNCTION @extschema@.bsperm_filter_matches(jsonb, jsonb) IS
   'true when the entity matches the Backstage EntityFilter (the @~ operator)';
 
