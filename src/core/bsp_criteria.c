@@ -633,12 +633,11 @@ bsp_flatten_json(bsp_flat *f, json_object *entity)
 		json_object_object_get_ex(entity, "metadata", &meta);
 		json_object_object_get_ex(entity, "relations", &rels);
 	}
-	if (bsp_flat_wants(f, "metadata.name") || bsp_flat_wants(f, "metadata.namespace") ||
-		bsp_flat_wants(f, "metadata.uid"))
+	if (f->wants_fixed)
 		bsp_flat_fixed_rows(f, member_scalar(meta, "name", &b1),
 							member_scalar(meta, "namespace", &b2),
 							member_scalar(meta, "uid", &b3));
-	if (bsp_flat_wants(f, "relations") && json_object_is_type(rels, json_type_array))
+	if (f->wants_relations && json_object_is_type(rels, json_type_array))
 	{
 		n = json_object_array_length(rels);
 		for (i = 0; i < n; i++)

@@ -273,10 +273,18 @@ bsp_match_row(void *ctx, const char *key, size_t keylen,
 {
 	bsp_match  *m = ctx;
 	const bsp_fkey *fk = bsp_filter_find_key(m->filter, key, keylen);
-	int			i;
 
 	if (!fk)
 		return true;
+	return bsp_match_key_row(ctx, fk, value, valuelen);
+}
+
+bool
+bsp_match_key_row(void *ctx, const bsp_fkey *fk, const char *value, size_t valuelen)
+{
+	bsp_match  *m = ctx;
+	int			i;
+
 	for (i = 0; i < fk->nleaves; i++)
 	{
 		const bsp_fnode *leaf = m->filter->leaves[fk->leaves[i]];

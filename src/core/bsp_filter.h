@@ -106,6 +106,9 @@ extern void bsp_match_reset(bsp_match *m);
 /* a bsp_row_fn; ctx is a bsp_match */
 extern bool bsp_match_row(void *ctx, const char *key, size_t keylen,
 						  const char *value, size_t valuelen);
+/* the same, with the key already looked up (bsp_flat.emit_key) */
+extern bool bsp_match_key_row(void *ctx, const bsp_fkey *fk,
+							  const char *value, size_t valuelen);
 /* Evaluates the tree with the leaves given in hit[] */
 extern bool bsp_filter_eval(const bsp_filter *f, const bool *hit);
 /* Would the filter be true for an entity with no rows at all? */

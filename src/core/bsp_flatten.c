@@ -60,6 +60,11 @@ bsp_flat_init(bsp_flat *f, bsp_arena *arena, const struct bsp_filter *interest,
 	bsp_sbuf_reserve(&f->lpath, 64);
 	f->klo = 0;
 	f->khi = interest ? interest->nkeys : 0;
+	f->wants_fixed = bsp_flat_wants(f, "metadata.name") ||
+		bsp_flat_wants(f, "metadata.namespace") || bsp_flat_wants(f, "metadata.uid");
+	f->wants_relations = bsp_flat_wants(f, "relations");
+	if (interest && emit == bsp_match_row)
+		f->emit_key = bsp_match_key_row;
 }
 
 void
@@ -349,6 +354,7 @@ emit_pair(bsp_flat *f, const char *rawkey, size_t rawlen, bool lowered,
 	const char *key;
 	size_t		keylen;
 	bool		is_null;
+	const bsp_fkey *fk = NULL;
 
 	if (f->failed)
 		return false;
@@ -372,7 +378,7 @@ emit_pair(bsp_flat *f, const char *rawkey, size_t rawlen, bool lowered,
 	if (keylen > BSP_SEARCH_MAX_LEN &&
 		bsp_utf16_len(key, keylen) > BSP_SEARCH_MAX_LEN)
 		return true;
-	if (f->interest && !bsp_filter_find_key(f->interest, key, keylen))
+	if (f->interest && (fk = bsp_filter_find_key(f->interest, key, keylen)) == NULL)
 		return true;
 
 	/* JSON.stringify writes non-finite numbers as null */
@@ -407,11 +413,13 @@ emit_pair(bsp_flat *f, const char *rawkey, size_t rawlen, bool lowered,
 	{
 		if (!first_null_class_row(f, key, keylen))
 			return !f->failed;
-		if (!f->emit(f->emit_ctx, key, keylen, NULL, 0))
+		if (fk && f->emit_key ? !f->emit_key(f->emit_ctx, fk, NULL, 0)
+			: !f->emit(f->emit_ctx, key, keylen, NULL, 0))
 			f->failed = true;
 	}
-	else if (!f->emit(f->emit_ctx, key, keylen,
-					  f->val.data ? f->val.data : "", f->val.len))
+	else if (fk && f->emit_key ?
+			 !f->emit_key(f->emit_ctx, fk, f->val.data ? f->val.data : "", f->val.len) :
+			 !f->emit(f->emit_ctx, key, keylen, f->val.data ? f->val.data : "", f->val.len))
 		f->failed = true;
 	return !f->failed;
 }

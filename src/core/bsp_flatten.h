@@ -62,6 +62,7 @@ typedef bool (*bsp_row_fn) (void *ctx, const char *key, size_t keylen,
 							const char *value, size_t valuelen);
 
 struct bsp_filter;
+struct bsp_fkey;
 
 typedef struct bsp_flat
 {
@@ -88,6 +89,17 @@ typedef struct bsp_flat
 	int			nullcap;
 
 	bool		failed;
+
+	/* computed once from the interest filter: may Step B rows matter? */
+	bool		wants_fixed;	/* metadata.name / namespace / uid */
+	bool		wants_relations;	/* relations.* */
+
+	/*
+	 * Optional fast path: with an interest filter, rows go to emit_key with
+	 * the filter's key entry already looked up (instead of emit).
+	 */
+	bool		(*emit_key) (void *ctx, const struct bsp_fkey *fk,
+							 const char *value, size_t valuelen);
 } bsp_flat;
 
 extern void bsp_flat_init(bsp_flat *f, bsp_arena *arena,
@@ -112,8 +124,8 @@ extern bool bsp_flat_relation(bsp_flat *f, const bsp_scalar *type,
 
 /*
  * May rows under this lowered key prefix (the key itself or key + ".")
- * matter?  Always true without an interest filter.  Drivers use it to skip
- * the fixed rows and relations when nothing reads them.
+ * matter?  Always true without an interest filter.  Drivers use the
+ * precomputed f->wants_fixed and f->wants_relations.
  */
 extern bool bsp_flat_wants(const bsp_flat *f, const char *prefix);
 

@@ -2,9 +2,10 @@
  * pg_entity.c
  *	  Drives the core flattener over a jsonb entity.
  *
- * The walk uses JsonbIterator with skipNested, one container at a time,
- * so a member the flattener declines (a special path, or a subtree the
- * filter cannot be interested in) is skipped without being decoded.
+ * The walk reads each container's entries directly (the layout in
+ * utils/jsonb.h), so a member the flattener declines (a special path, or
+ * a subtree the filter cannot be interested in) is skipped without being
+ * decoded.
  * Nothing is converted to text.  Numbers become doubles, which is what
  * JavaScript holds after JSON.parse; the core prints them as JS does.
  *-------------------------------------------------------------------------
@@ -51,6 +52,55 @@ to_scalar(JsonbValue *v, bsp_scalar *s)
 
 static void walk_container(bsp_flat *f, JsonbContainer *jc, bool item);
 
+/*
+ * Decodes entry "index" of a container whose data starts at base, at
+ * offset, as jsonb_util.c's fillJsonbValue does.  Reading the entries
+ * directly (rather than with JsonbIterator) lets the walk skip a member
+ * the flattener declines without decoding its key's neighbours or value.
+ */
+/* end offset of entry i, given the end offset of entry i - 1 */
+#define ENTRY_END(jc, i, prevend) \
+	(JBE_HAS_OFF((jc)->children[i]) ? JBE_OFFLENFLD((jc)->children[i]) : \
+	 (prevend) + JBE_OFFLENFLD((jc)->children[i]))
+
+static void
+fill_value(JsonbContainer *jc, int index, char *base, uint32 offset, uint32 len,
+		   JsonbValue *v)
+{
+	JEntry		entry = jc->children[index];
+
+	if (JBE_ISNULL(entry))
+		v->type = jbvNull;
+	else if (JBE_ISSTRING(entry))
+	{
+		v->type = jbvString;
+		v->val.string.val = base + offset;
+		v->val.string.len = len;
+	}
+	else if (JBE_ISNUMERIC(entry))
+	{
+		v->type = jbvNumeric;
+		v->val.numeric = (Numeric) (base + INTALIGN(offset));
+	}
+	else if (JBE_ISBOOL_TRUE(entry))
+	{
+		v->type = jbvBool;
+		v->val.boolean = true;
+	}
+	else if (JBE_ISBOOL_FALSE(entry))
+	{
+		v->type = jbvBool;
+		v->val.boolean = false;
+	}
+	else
+	{
+		Assert(JBE_ISCONTAINER(entry));
+		v->type = jbvBinary;
+		v->val.binary.data = (JsonbContainer *) (base + INTALIGN(offset));
+		v->val.binary.len = len - (INTALIGN(offset) - offset);
+	}
+}
+
 static void
 visit_value(bsp_flat *f, JsonbValue *v, bool item)
 {
@@ -65,39 +115,53 @@ visit_value(bsp_flat *f, JsonbValue *v, bool item)
 static void
 walk_container(bsp_flat *f, JsonbContainer *jc, bool item)
 {
-	JsonbIterator *it;
+	uint32		count = JsonContainerSize(jc);
 	JsonbValue	v;
-	JsonbIteratorToken tok;
+	uint32		i;
 
 	check_stack_depth();
-	it = JsonbIteratorInit(jc);
-	tok = JsonbIteratorNext(&it, &v, true);
-	if (tok == WJB_BEGIN_ARRAY && v.val.array.rawScalar)
+	if (JsonContainerIsObject(jc))
 	{
-		tok = JsonbIteratorNext(&it, &v, true);
-		if (tok == WJB_ELEM)
-			visit_value(f, &v, item);
-		return;
-	}
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		if (f->failed)
-			return;
-		if (tok == WJB_KEY)
-		{
-			bool		enter = bsp_flat_push_key(f, v.val.string.val,
-												  v.val.string.len);
+		/*
+		 * Keys are entries 0..count-1, values count..2*count-1.  An entry
+		 * holds either its length or (every JB_OFFSET_STRIDE entries) its end
+		 * offset; two running cursors give every offset in one pass.
+		 */
+		char	   *base = (char *) &jc->children[count * 2];
+		uint32		kend = 0,
+					vend = 0;
 
-			tok = JsonbIteratorNext(&it, &v, true);
-			Assert(tok == WJB_VALUE);
-			if (enter)
+		for (i = 0; i < count; i++)
+			vend = ENTRY_END(jc, i, vend);
+		for (i = 0; i < count && !f->failed; i++)
+		{
+			uint32		kstart = kend;
+			uint32		vstart = vend;
+
+			kend = ENTRY_END(jc, i, kend);
+			vend = ENTRY_END(jc, i + count, vend);
+			if (bsp_flat_push_key(f, base + kstart, kend - kstart))
 			{
+				fill_value(jc, i + count, base, vstart, vend - vstart, &v);
 				visit_value(f, &v, false);
 				bsp_flat_pop(f);
 			}
 		}
-		else if (tok == WJB_ELEM)
-			visit_value(f, &v, true);
+	}
+	else
+	{
+		/* an array, or a raw scalar stored as a one-element array */
+		char	   *base = (char *) &jc->children[count];
+		uint32		end = 0;
+
+		for (i = 0; i < count && !f->failed; i++)
+		{
+			uint32		start = end;
+
+			end = ENTRY_END(jc, i, end);
+			fill_value(jc, i, base, start, end - start, &v);
+			visit_value(f, &v, JsonContainerIsScalar(jc) ? item : true);
+		}
 	}
 }
 
@@ -132,8 +196,7 @@ bsperm_flatten_jsonb(bsp_flat *f, Jsonb *entity)
 
 	walk_container(f, root, false);
 
-	if (bsp_flat_wants(f, "metadata.name") || bsp_flat_wants(f, "metadata.namespace") ||
-		bsp_flat_wants(f, "metadata.uid"))
+	if (f->wants_fixed)
 	{
 		if (member(root, "metadata", &v) && v.type == jbvBinary)
 			meta = v.val.binary.data;
@@ -142,7 +205,7 @@ bsperm_flatten_jsonb(bsp_flat *f, Jsonb *entity)
 							member_scalar(meta, "uid", &b3));
 	}
 
-	if (bsp_flat_wants(f, "relations") && member(root, "relations", &v) && v.type == jbvBinary &&
+	if (f->wants_relations && member(root, "relations", &v) && v.type == jbvBinary &&
 		JsonContainerIsArray(v.val.binary.data))
 	{
 		JsonbIterator *it = JsonbIteratorInit(v.val.binary.data);
