@@ -14,6 +14,7 @@
 #include "utils/guc.h"
 
 #include "bsperm.h"
+#include "pg_policy.h"
 
 PG_MODULE_MAGIC;
 
@@ -44,5 +45,6 @@ _PG_init(void)
 							&bsperm_max_criteria_array_length,
 							10000, 1, 10000000,
 							PGC_SUSET, 0, NULL, NULL, NULL);
+	bsperm_policy_init();		/* decisions and identities (pg_policy.c) */
 	MarkGUCPrefixReserved("bsperm");
 }
