@@ -1,0 +1,71 @@
+-- bench/rls/setup.sql: :n generated entities in the protected bsperm.entities and
+-- in an unprotected copy, a Backstage-style search table built from the same
+-- data, users and policies.  Run as a superuser.
+SET max_parallel_workers_per_gather = 0;
+ALTER TABLE bsperm.entities DISABLE TRIGGER USER;   -- bulk load; membership is not used here
+TRUNCATE bsperm.entities;
+INSERT INTO bsperm.entities (entity)
+SELECT jsonb_build_object(
+  'apiVersion', 'backstage.io/v1alpha1',
+  'kind', (ARRAY['Component','API','Resource','System','Domain','Template','Group','User'])[1 + i % 8],
+  'metadata', jsonb_build_object(
+     'name', 'entity-' || i, 'namespace', 'default', 'uid', md5(i::text),
+     'title', 'Entity number ' || i,
+     'description', 'Generated entity ' || i || ' for the bsperm benchmark, with some prose to reach a realistic size.',
+     'annotations', jsonb_build_object(
+        'backstage.io/managed-by-location', 'url:https://git.example.com/org/repo-' || (i % 997) || '/catalog-info.yaml',
+        'backstage.io/techdocs-ref', 'dir:.',
+        'example.com/cluster', 'cluster-' || (i % 50),
+        'github.com/project-slug', 'org/repo-' || (i % 997)),
+     'labels', jsonb_build_object('tier', (ARRAY['gold','silver','bronze'])[1 + i % 3]),
+     'tags', jsonb_build_array('lang-' || (i % 12), 'java')),
+  'spec', jsonb_build_object('type', (ARRAY['service','website','library'])[1 + i % 3],
+     'lifecycle', 'production', 'owner', 'team-' || (i % 500)),
+  'relations', jsonb_build_array(
+     jsonb_build_object('type', 'ownedBy', 'targetRef', 'group:default/team-' || (i % 500)),
+     jsonb_build_object('type', 'partOf', 'targetRef', 'system:default/system-' || (i % 100))))
+FROM generate_series(1, :n) i;
+ALTER TABLE bsperm.entities ENABLE TRIGGER USER;
+
+DROP TABLE IF EXISTS public.plain_entities, public.search, public.final_entities;
+-- the same rows, unprotected, with the index a hand-written jsonb query would use
+CREATE TABLE public.plain_entities AS SELECT entity_ref, entity FROM bsperm.entities;
+CREATE INDEX ON public.plain_entities USING gin (entity jsonb_path_ops);
+-- Backstage's storage: final_entities + search(entity_id, key, value) with its indexes (spec 4.1)
+CREATE TABLE public.final_entities (entity_id text PRIMARY KEY, entity_ref text UNIQUE NOT NULL, final_entity text);
+INSERT INTO public.final_entities SELECT entity->'metadata'->>'uid', entity_ref, entity::text FROM bsperm.entities;
+CREATE TABLE public.search (entity_id text, key varchar(255) NOT NULL, value varchar(255), original_value varchar(255));
+INSERT INTO public.search (entity_id, key, value)
+SELECT e.entity->'metadata'->>'uid', r.key, r.value FROM bsperm.entities e, bsperm.bsperm_search_rows(e.entity) r;
+CREATE UNIQUE INDEX search_entity_key_value_idx ON public.search (entity_id, key, value);
+CREATE INDEX search_key_value_entity_idx ON public.search (key, value, entity_id);
+VACUUM ANALYZE bsperm.entities;
+VACUUM ANALYZE public.plain_entities;
+VACUUM ANALYZE public.final_entities;
+VACUUM ANALYZE public.search;
+
+-- users: alice owns through two teams (selective), dave has the compound policy,
+-- carol may read everything, eve has no role (DENY)
+DELETE FROM bsperm.role_members; DELETE FROM bsperm.conditional_policies;
+DELETE FROM bsperm.permission_policies; DELETE FROM bsperm.roles;
+INSERT INTO bsperm.roles (name) VALUES ('role:default/owner'), ('role:default/compound'), ('role:default/admin');
+INSERT INTO bsperm.role_members (role, member) VALUES
+ ('role:default/owner', 'user:default/alice'), ('role:default/compound', 'user:default/dave'),
+ ('role:default/admin', 'user:default/carol');
+INSERT INTO bsperm.conditional_policies (role, plugin_id, resource_type, actions, conditions) VALUES
+ ('role:default/owner', 'catalog', 'catalog-entity', '{read}',
+  '{"rule":"IS_ENTITY_OWNER","resourceType":"catalog-entity","params":{"claims":["$ownerRefs"]}}'),
+ ('role:default/compound', 'catalog', 'catalog-entity', '{read}',
+  '{"allOf":[{"rule":"IS_ENTITY_KIND","resourceType":"catalog-entity","params":{"kinds":["Component"]}},
+             {"anyOf":[{"rule":"IS_ENTITY_OWNER","resourceType":"catalog-entity","params":{"claims":["$ownerRefs"]}},
+                       {"rule":"HAS_ANNOTATION","resourceType":"catalog-entity","params":{"annotation":"example.com/cluster","value":"cluster-7"}}]}]}');
+INSERT INTO bsperm.permission_policies (role, object, action, effect) VALUES
+ ('role:default/admin', 'catalog-entity', 'read', 'allow'),
+ ('role:default/admin', 'catalog.entity.create', 'create', 'allow');
+
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'bsperm_bench_app') THEN CREATE ROLE bsperm_bench_app; END IF;
+END $$;
+GRANT bsperm_trusted TO bsperm_bench_app;
+GRANT SELECT, INSERT ON bsperm.entities TO bsperm_bench_app;
+GRANT SELECT ON public.plain_entities, public.search, public.final_entities TO bsperm_bench_app;
