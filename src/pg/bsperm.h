@@ -84,5 +84,6 @@ extern const char *bsperm_schema_quoted(FunctionCallInfo fcinfo);
  */
 extern uint64 bsperm_policy_epoch;
 extern void bsperm_identity_changed(void);
+extern void bsperm_rls_init(void);	/* from _PG_init */
 
 #endif							/* BSPERM_H */

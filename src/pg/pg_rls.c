@@ -32,6 +32,15 @@
  *	   callback below resets its plans and bumps bsperm_policy_epoch, which
  *	   decision caches compare against.
  * One-shot statements are planned afresh anyway.
+ *
+ * A backend processes other sessions' invalidations when it takes a lock
+ * it does not hold yet, so inside a transaction that has already read a
+ * protected table a committed policy change could go unnoticed.  A
+ * post-parse-analysis hook therefore accepts pending invalidations before
+ * every statement (cheap when there are none).  A statement executed
+ * through the extended protocol's Bind/Execute without a new Parse, in a
+ * transaction that already holds its locks, sees the change from its next
+ * transaction on (doc/rls.md).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -46,6 +55,7 @@
 #include "nodes/supportnodes.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
+#include "parser/analyze.h"
 #include "parser/parse_func.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
@@ -59,6 +69,7 @@
 #include "bsp_doc.h"
 
 uint64		bsperm_policy_epoch = 1;
+static post_parse_analyze_hook_type prev_post_parse_analyze_hook = NULL;
 static Oid	policy_marker_oid = InvalidOid;
 static bool callback_registered = false;
 
@@ -88,6 +99,22 @@ ensure_policy_callback(void)
 		if (OidIsValid(nsp))
 			policy_marker_oid = get_relname_relid("policy_epoch", nsp);
 	}
+}
+
+static void
+rls_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
+{
+	if (prev_post_parse_analyze_hook)
+		prev_post_parse_analyze_hook(pstate, query, jstate);
+	if (callback_registered)
+		AcceptInvalidationMessages();
+}
+
+void
+bsperm_rls_init(void)
+{
+	prev_post_parse_analyze_hook = post_parse_analyze_hook;
+	post_parse_analyze_hook = rls_post_parse_analyze;
 }
 
 void
