@@ -36,7 +36,7 @@
 #define CATALOG_PLUGIN "catalog"
 #define CATALOG_RESOURCE "catalog-entity"
 
-#define DETAIL_400 "Backstage's permission backend answers HTTP 400 (InputError)."
+#define DETAIL_400 "Backstage answers HTTP 400 (InputError)."
 
 /* ---------------------------------------------------------------------
  * zod-style issues for invalid request bodies
@@ -532,6 +532,7 @@ bsperm_authorize_json(PG_FUNCTION_ARGS)
 	{
 		JsonbContainer *item;
 		BspPermission perm;
+		JsonbValue	v;
 		ZPath		p = {"items", i, NULL, NULL};
 
 		if (!is_object(&items[i]))
@@ -539,18 +540,16 @@ bsperm_authorize_json(PG_FUNCTION_ARGS)
 		item = items[i].val.binary.data;
 		ai[i].id = read_id(item, i);
 		read_permission(item, i, &perm);
-		read_resource_ref(item, i, &ai[i].ref);
-		if (!perm.resource && ai[i].ref.present)
+		if (!perm.resource && get_member(item, "resourceRef", &v))
 		{
 			StringInfoData b;
-			JsonbValue	v;
 
-			(void) get_member(item, "resourceRef", &v);
 			initStringInfo(&b);
 			appendStringInfo(&b, "{\"code\":\"invalid_type\",\"expected\":\"undefined\",\"received\":\"%s\",\"path\":[\"items\",%d,\"resourceRef\"],\"message\":\"Expected undefined, received %s\"}",
 							 zod_type(&v), i, zod_type(&v));
 			zod_fail(b.data);
 		}
+		read_resource_ref(item, i, &ai[i].ref);
 		for (k = 0; k < nperms; k++)
 			if (same_permission(&perms[k].perm, &perm))
 				break;

@@ -242,12 +242,6 @@ bsperm_set_user(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ownership refs cannot be given without a user")));
 
-	if (!IsTransactionBlock())
-		ereport(WARNING,
-				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
-				 errmsg("the Backstage user is kept only until the end of the current statement"),
-				 errhint("Call bsperm_set_user inside BEGIN ... COMMIT.")));
-
 	/* check everything before anything is kept */
 	if (!PG_ARGISNULL(1))
 	{
@@ -265,6 +259,12 @@ bsperm_set_user(PG_FUNCTION_ARGS)
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("ownership refs cannot contain null")));
 	}
+
+	if (!IsTransactionBlock())
+		ereport(WARNING,
+				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
+				 errmsg("the Backstage user is kept only until the end of the current statement"),
+				 errhint("Call bsperm_set_user inside BEGIN ... COMMIT.")));
 
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	id = palloc0(sizeof(BspIdentity));

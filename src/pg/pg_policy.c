@@ -313,7 +313,10 @@ owner_leave(OwnerContext *oc)
 static SPIPlanPtr
 prepare_saved(const char *sql, int nargs, Oid *argtypes)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	MemoryContextSwitchTo(cxt);
 
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
@@ -323,11 +326,14 @@ prepare_saved(const char *sql, int nargs, Oid *argtypes)
 	return plan;
 }
 
+/* SPI calls return in SPI's procedure context; callers keep their own */
 static void
 run_select(const char *sql)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	int			rc = SPI_execute(sql, true, 0);
 
+	MemoryContextSwitchTo(cxt);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed for \"%s\": %s", sql,
 			 SPI_result_code_string(rc));
@@ -663,6 +669,7 @@ load_entities_spi(int nrefs, const char *const *refs, Jsonb **out,
 	int			k;
 	int			rc;
 	RefIndex   *sorted;
+	MemoryContext cxt = CurrentMemoryContext;
 
 	for (k = 0; k < nrefs; k++)
 		out[k] = NULL;
@@ -682,6 +689,7 @@ load_entities_spi(int nrefs, const char *const *refs, Jsonb **out,
 	arr = construct_array(elems, nrefs, TEXTOID, -1, false, TYPALIGN_INT);
 	arg = PointerGetDatum(arr);
 	rc = SPI_execute_plan(plan_entities, &arg, NULL, true, 0);
+	MemoryContextSwitchTo(cxt);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 

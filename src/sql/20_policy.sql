@@ -141,7 +141,7 @@ DECLARE
   is_super boolean;
   fn regprocedure := NEW.policy_function;
 BEGIN
-  is_super := pg_catalog.coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r
+  is_super := COALESCE((SELECT r.rolsuper FROM pg_catalog.pg_roles r
     WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER), false);
   IF NEW.policy OPERATOR(pg_catalog.=) 'allow-all'
      AND (TG_OP OPERATOR(pg_catalog.=) 'INSERT' OR OLD.policy OPERATOR(pg_catalog.<>) 'allow-all')
@@ -160,8 +160,9 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_proc p
                    WHERE p.oid OPERATOR(pg_catalog.=) fn
                      AND p.prorettype OPERATOR(pg_catalog.=) 'pg_catalog.jsonb'::pg_catalog.regtype
-                     AND p.proargtypes::pg_catalog.oid[] OPERATOR(pg_catalog.=)
-                         ARRAY['pg_catalog.jsonb'::pg_catalog.regtype, 'pg_catalog.jsonb'::pg_catalog.regtype]::pg_catalog.oid[]
+                     AND p.pronargs OPERATOR(pg_catalog.=) 2
+                     AND p.proargtypes[0] OPERATOR(pg_catalog.=) 'pg_catalog.jsonb'::pg_catalog.regtype
+                     AND p.proargtypes[1] OPERATOR(pg_catalog.=) 'pg_catalog.jsonb'::pg_catalog.regtype
                      AND p.prokind OPERATOR(pg_catalog.=) 'f'
                      AND NOT p.proretset) THEN
       RAISE EXCEPTION USING ERRCODE = 'invalid_function_definition',
@@ -252,15 +253,23 @@ CREATE FUNCTION @extschema@.entities_membership_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+  changed boolean := false;
 BEGIN
-  IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE'
-     OR (TG_OP OPERATOR(pg_catalog.=) 'UPDATE'
-         AND EXISTS (SELECT FROM old_rows r
-                     WHERE pg_catalog.starts_with(r.entity_ref, 'user:')
-                        OR pg_catalog.starts_with(r.entity_ref, 'group:')))
-     OR EXISTS (SELECT FROM new_rows r
-                WHERE pg_catalog.starts_with(r.entity_ref, 'user:')
-                   OR pg_catalog.starts_with(r.entity_ref, 'group:')) THEN
+  -- (each transition table exists only for its own events)
+  IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+    changed := true;
+  ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
+    changed := EXISTS (SELECT FROM old_rows r
+                       WHERE pg_catalog.starts_with(r.entity_ref, 'user:')
+                          OR pg_catalog.starts_with(r.entity_ref, 'group:'));
+  END IF;
+  IF NOT changed THEN
+    changed := EXISTS (SELECT FROM new_rows r
+                       WHERE pg_catalog.starts_with(r.entity_ref, 'user:')
+                          OR pg_catalog.starts_with(r.entity_ref, 'group:'));
+  END IF;
+  IF changed THEN
     UPDATE @extschema@.policy_state
        SET version = pg_catalog.nextval('@extschema@.policy_version_seq');
   END IF;
