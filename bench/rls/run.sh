@@ -7,17 +7,20 @@ DB="${1:-bsperm_bench}"
 ROUNDS="${BENCH_ROUNDS:-7}"
 P="psql -X -q -v ON_ERROR_STOP=1 -d $DB"
 
-run_one() {    # who query -> one timing row inserted into bench_rt
-	local name="$1" who="$2" q="$3" sql
-	if [ "$who" = SUPER ]; then
-		sql="INSERT INTO public.bench_rt SELECT '$name', public.bench_timed(\$q\$$q\$q\$);"
-	elif [ -z "$who" ]; then
-		sql="SET ROLE bsperm_bench_app; INSERT INTO public.bench_rt SELECT '$name', public.bench_timed(\$q\$$q\$q\$);"
-	else
-		sql="SET ROLE bsperm_bench_app; BEGIN; SELECT bsperm.bsperm_set_user('$who', ARRAY['$who','group:default/team-1','group:default/team-2']);
-		     INSERT INTO public.bench_rt SELECT '$name', public.bench_timed(\$q\$$q\$q\$); COMMIT;"
-	fi
-	$P -c "SET max_parallel_workers_per_gather = 0" -c "SET jit = off" -c "$sql" >/dev/null
+# One statement block per timing, all in one session (a new session would pay
+# for loading the library and filling its caches on every query).
+stmt() {    # name who query -> the SQL that times it once
+	local name="$1" who="$2" q="$3"
+	case "$who" in
+		SUPER) echo "RESET ROLE; INSERT INTO public.bench_rt SELECT '$name', public.bench_timed(\$q\$$q\$q\$);" ;;
+		"") echo "SET ROLE bsperm_bench_app; INSERT INTO public.bench_rt SELECT '$name', public.bench_timed(\$q\$$q\$q\$); RESET ROLE;" ;;
+		*) echo "SET ROLE bsperm_bench_app; BEGIN; SELECT bsperm.bsperm_set_user('$who', ARRAY['$who','group:default/team-1','group:default/team-2']);
+INSERT INTO public.bench_rt SELECT '$name', public.bench_timed(\$q\$$q\$q\$); COMMIT; RESET ROLE;" ;;
+	esac
+}
+
+run_script() {   # file -> run it in one session
+	$P -c "SET max_parallel_workers_per_gather = 0" -c "SET jit = off" -f "$1" >/dev/null
 }
 
 # bulk insert of 100k entities: protected (policies + bsperm index) against a
@@ -37,12 +40,15 @@ GRANT SELECT ON public.bulk_src TO bsperm_bench_app;
 GRANT SELECT, INSERT, TRUNCATE ON public.bulk_protected, public.bulk_plain, public.bulk_plain_gin TO bsperm_bench_app;
 TRUNCATE public.bench_rt;
 SQL
+	script="$(mktemp)"
 	for ((i = 1; i <= 3; i++)); do
 		for t in bulk_protected bulk_plain bulk_plain_gin; do
-			$P -c "TRUNCATE public.$t" >/dev/null
-			run_one "insert.$t" "user:default/carol" "WITH i AS (INSERT INTO public.$t SELECT entity FROM public.bulk_src RETURNING 1) SELECT count(*) FROM i"
+			echo "TRUNCATE public.$t;"
+			stmt "insert.$t" "user:default/carol" "WITH i AS (INSERT INTO public.$t SELECT entity FROM public.bulk_src RETURNING 1) SELECT count(*) FROM i"
 		done
-	done
+	done > "$script"
+	run_script "$script"
+	rm -f "$script"
 	echo "-- bulk insert of $m entities (medians of 3)"
 	$P -c "WITH m AS (SELECT name, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms FROM public.bench_rt GROUP BY name),
 	           j AS (SELECT jsonb_object_agg(name, ms) AS j FROM m)
@@ -60,12 +66,18 @@ for n in ${BENCH_RLS_SIZES:-100000 1000000}; do
 	$P -v n="$n" -f "$HERE/setup.sql" >/dev/null
 	echo "   (data and indexes built in $(( $(date +%s) - t0 )) s)"
 	$P -f "$HERE/bench.sql" >/dev/null
-	mapfile -t rows < <($P -At -F $'\x1f' -c "SELECT name, coalesce(who, ''), regexp_replace(q, '\s+', ' ', 'g') FROM public.bench_rq ORDER BY name")
-	for r in "${rows[@]}"; do IFS=$'\x1f' read -r name who q <<<"$r"; run_one "$name" "$who" "$q"; done   # warm-up
-	$P -c "TRUNCATE public.bench_rt"
-	for ((i = 1; i <= ROUNDS; i++)); do
-		for r in "${rows[@]}"; do IFS=$'\x1f' read -r name who q <<<"$r"; run_one "$name" "$who" "$q"; done
-	done
+	mapfile -t rows < <($P -At -F $'\x1f' -c "SELECT name, coalesce(who, ''), regexp_replace(q, '\\s+', ' ', 'g') FROM public.bench_rq ORDER BY name")
+	script="$(mktemp)"
+	{
+		echo "SET max_parallel_workers_per_gather = 0; SET jit = off;"
+		for r in "${rows[@]}"; do IFS=$'\x1f' read -r name who q <<<"$r"; stmt "$name" "$who" "$q"; done   # warm-up
+		echo "TRUNCATE public.bench_rt;"
+		for ((i = 1; i <= ROUNDS; i++)); do
+			for r in "${rows[@]}"; do IFS=$'\x1f' read -r name who q <<<"$r"; stmt "$name" "$who" "$q"; done
+		done
+	} > "$script"
+	run_script "$script"
+	rm -f "$script"
 	echo "-- plans"
 	$P -c "SET ROLE bsperm_bench_app" -c "BEGIN" -c "SELECT bsperm.bsperm_set_user('user:default/alice', ARRAY['user:default/alice','group:default/team-1','group:default/team-2'])" \
 	   -c "EXPLAIN (COSTS OFF) SELECT count(*) FROM bsperm.entities" -c "COMMIT" | grep -v '^$'

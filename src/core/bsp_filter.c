@@ -328,6 +328,47 @@ bsp_filter_eval(const bsp_filter *f, const bool *hit)
 	return eval_node(f->root, hit);
 }
 
+static bsp_tri
+eval3_node(const bsp_fnode *n, const uint8_t *leaf)
+{
+	int			i;
+	bsp_tri		r,
+				c;
+
+	switch (n->kind)
+	{
+		case BSP_F_LEAF:
+			return (bsp_tri) leaf[n->leaf];
+		case BSP_F_NOT:
+			return (bsp_tri) (BSP_YES - eval3_node(n->children[0], leaf));
+		case BSP_F_ALL:
+			r = BSP_YES;
+			for (i = 0; i < n->nchildren && r != BSP_NO; i++)
+			{
+				c = eval3_node(n->children[i], leaf);
+				if (c < r)
+					r = c;
+			}
+			return r;
+		case BSP_F_ANY:
+			r = BSP_NO;
+			for (i = 0; i < n->nchildren && r != BSP_YES; i++)
+			{
+				c = eval3_node(n->children[i], leaf);
+				if (c > r)
+					r = c;
+			}
+			return r;
+	}
+	return BSP_MAYBE;
+}
+
+bsp_tri
+bsp_filter_eval3(const bsp_filter *f, const uint8_t *leaf)
+{
+	return eval3_node(f->root, leaf);
+}
+
 static bool
 eval_empty(const bsp_fnode *n)
 {

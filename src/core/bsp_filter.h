@@ -111,6 +111,19 @@ extern bool bsp_match_key_row(void *ctx, const bsp_fkey *fk,
 							  const char *value, size_t valuelen);
 /* Evaluates the tree with the leaves given in hit[] */
 extern bool bsp_filter_eval(const bsp_filter *f, const bool *hit);
+/*
+ * Three-valued evaluation for lossy index terms: each leaf is
+ * BSP_NO (certainly false), BSP_MAYBE or BSP_YES; returns BSP_NO only when
+ * the filter is false for every entity consistent with the leaves.
+ */
+typedef enum bsp_tri
+{
+	BSP_NO = 0,
+	BSP_MAYBE = 1,
+	BSP_YES = 2
+} bsp_tri;
+extern bsp_tri bsp_filter_eval3(const bsp_filter *f, const uint8_t *leaf);
+
 /* Would the filter be true for an entity with no rows at all? */
 extern bool bsp_filter_true_on_empty(const bsp_filter *f);
 

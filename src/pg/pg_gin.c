@@ -2,23 +2,25 @@
  * pg_gin.c
  *	  GIN operator class bsperm_entity_ops: jsonb entity @~ EntityFilter.
  *
- * extractValue flattens the entity into Backstage's search rows and
- * returns one term per key ('K' key) and per key/value pair
- * ('V' key NUL value), as bytea compared with byteacmp.  Because a filter
- * depends on nothing but these rows, the index answer is exact: the
- * consistent function evaluates the filter tree over which terms are
- * present and never asks for a recheck.  A filter that would be true for
- * an entity with none of its terms (a top-level "not", say) needs every
- * item: extractQuery then asks for GIN_SEARCH_MODE_ALL.
- *
- * Terms are at most 200 UTF-16 units of key plus 200 of value (the limits
- * Backstage applies to search rows), so they always fit in an index page.
+ * extractValue flattens the entity into Backstage's search rows and makes
+ * one term per key ('K' key) and per key/value pair ('V' key NUL value);
+ * the index stores a 32-bit hash of each term (int4, compared with
+ * btint4cmp), as jsonb_path_ops does: small entries, cheap comparisons,
+ * fast inserts.  A hash may collide, so a present term only means "maybe":
+ * consistent evaluates the filter tree in three-valued logic (an absent
+ * term is certainly absent, a present one maybe present), rejects the
+ * items for which the filter is certainly false and asks for a recheck of
+ * the others, which the @~ operator answers exactly.  Three values keep
+ * "not" correct: a colliding term never hides a row.  A filter that would
+ * be true for an entity with none of its terms (a top-level "not", say)
+ * needs every item: extractQuery then asks for GIN_SEARCH_MODE_ALL.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/gin.h"
 #include "access/stratnum.h"
+#include "common/hashfn.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -39,20 +41,17 @@ typedef struct TermCollector
 static void
 add_term(TermCollector *tc)
 {
-	bytea	   *b;
-
 	if (tc->buf.failed)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	if (tc->nterms == tc->cap)
 	{
-		tc->cap = tc->cap ? tc->cap * 2 : 32;
+		tc->cap = tc->cap ? tc->cap * 2 : 64;
 		tc->terms = tc->terms ? repalloc(tc->terms, sizeof(Datum) * tc->cap)
 			: palloc(sizeof(Datum) * tc->cap);
 	}
-	b = palloc(VARHDRSZ + tc->buf.len);
-	SET_VARSIZE(b, VARHDRSZ + tc->buf.len);
-	memcpy(VARDATA(b), tc->buf.data, tc->buf.len);
-	tc->terms[tc->nterms++] = PointerGetDatum(b);
+	tc->terms[tc->nterms++] =
+		Int32GetDatum((int32) hash_bytes((const unsigned char *) tc->buf.data,
+										 (int) tc->buf.len));
 }
 
 static bool
@@ -98,7 +97,7 @@ bsperm_gin_extract_value(PG_FUNCTION_ARGS)
 typedef struct QueryState
 {
 	bsp_filter *filter;
-	bool	   *hit;
+	uint8	   *leaf;			/* bsp_tri per leaf */
 } QueryState;
 
 typedef struct QueryEntry
@@ -130,7 +129,7 @@ bsperm_gin_extract_query(PG_FUNCTION_ARGS)
 	bsperm_arena_init(&arena, CurrentMemoryContext);
 	qs = palloc0(sizeof(QueryState));
 	qs->filter = bsperm_compile(query, BSPERM_DOC_FILTER, &arena, NULL);
-	qs->hit = palloc0(sizeof(bool) * Max(qs->filter->nleaves, 1));
+	qs->leaf = palloc0(sizeof(uint8) * Max(qs->filter->nleaves, 1));
 
 	for (i = 0; i < qs->filter->nleaves; i++)
 		cap += qs->filter->leaves[i]->has_values ? qs->filter->leaves[i]->nvalues : 1;
@@ -188,14 +187,39 @@ bsperm_gin_consistent(PG_FUNCTION_ARGS)
 	QueryState *qs;
 	int			i;
 
-	*recheck = false;
-	/* no entries: the filter is true exactly for items without terms */
+	/* no entries: the filter is the same constant for every item */
 	if (nentries == 0)
+	{
+		*recheck = false;
 		PG_RETURN_BOOL(true);
+	}
 	qs = ((QueryEntry *) extra_data[0])->state;
-	memset(qs->hit, 0, sizeof(bool) * Max(qs->filter->nleaves, 1));
+	memset(qs->leaf, BSP_NO, sizeof(uint8) * Max(qs->filter->nleaves, 1));
 	for (i = 0; i < nentries; i++)
 		if (check[i])
-			qs->hit[((QueryEntry *) extra_data[i])->leaf] = true;
-	PG_RETURN_BOOL(bsp_filter_eval(qs->filter, qs->hit));
+			qs->leaf[((QueryEntry *) extra_data[i])->leaf] = BSP_MAYBE;
+	*recheck = true;
+	PG_RETURN_BOOL(bsp_filter_eval3(qs->filter, qs->leaf) != BSP_NO);
+}
+
+PG_FUNCTION_INFO_V1(bsperm_gin_triconsistent);
+Datum
+bsperm_gin_triconsistent(PG_FUNCTION_ARGS)
+{
+	GinTernaryValue *check = (GinTernaryValue *) PG_GETARG_POINTER(0);
+	int32		nentries = PG_GETARG_INT32(3);
+	Pointer    *extra_data = (Pointer *) PG_GETARG_POINTER(4);
+	QueryState *qs;
+	int			i;
+
+	if (nentries == 0)
+		PG_RETURN_GIN_TERNARY_VALUE(GIN_TRUE);
+	qs = ((QueryEntry *) extra_data[0])->state;
+	memset(qs->leaf, BSP_NO, sizeof(uint8) * Max(qs->filter->nleaves, 1));
+	for (i = 0; i < nentries; i++)
+		if (check[i] != GIN_FALSE)
+			qs->leaf[((QueryEntry *) extra_data[i])->leaf] = BSP_MAYBE;
+	/* hashed terms: never more certain than "maybe" */
+	PG_RETURN_GIN_TERNARY_VALUE(bsp_filter_eval3(qs->filter, qs->leaf) == BSP_NO ?
+								GIN_FALSE : GIN_MAYBE);
 }

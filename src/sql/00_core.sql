@@ -90,13 +90,19 @@ RETURNS boolean
 AS 'MODULE_PATHNAME', 'bsperm_gin_consistent'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+CREATE FUNCTION @extschema@.bsperm_gin_triconsistent(internal, int2, jsonb, int4, internal, internal, internal)
+RETURNS "char"
+AS 'MODULE_PATHNAME', 'bsperm_gin_triconsistent'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 CREATE OPERATOR CLASS @extschema@.bsperm_entity_ops
 FOR TYPE jsonb USING gin AS
   OPERATOR 1 @extschema@.@~ (jsonb, jsonb),
-  FUNCTION 1 pg_catalog.byteacmp(bytea, bytea),
+  FUNCTION 1 pg_catalog.btint4cmp(int4, int4),
   FUNCTION 2 @extschema@.bsperm_gin_extract_value(jsonb, internal, internal),
   FUNCTION 3 @extschema@.bsperm_gin_extract_query(jsonb, internal, int2, internal, internal, internal, internal),
   FUNCTION 4 @extschema@.bsperm_gin_consistent(internal, int2, jsonb, int4, internal, internal, internal, internal),
-  STORAGE bytea;
+  FUNCTION 6 @extschema@.bsperm_gin_triconsistent(internal, int2, jsonb, int4, internal, internal, internal),
+  STORAGE int4;
 COMMENT ON OPERATOR CLASS @extschema@.bsperm_entity_ops USING gin IS
   'indexes a Backstage entity''s search rows for the @~ operator';
