@@ -400,6 +400,23 @@ compile_conditions(Jsonb *conditions)
 	return c;
 }
 
+/* The compiled conditions of a decision, memoized with it when possible. */
+static BspermCachedFilter *
+decision_filter(BspDecision *d)
+{
+	BspermCachedFilter *c;
+	MemoryContext old;
+
+	if (d->filter_slot && *d->filter_slot)
+		return (BspermCachedFilter *) *d->filter_slot;
+	old = MemoryContextSwitchTo(d->memo_cxt ? d->memo_cxt : CurrentMemoryContext);
+	c = compile_conditions(d->conditions);
+	MemoryContextSwitchTo(old);
+	if (d->filter_slot)
+		*d->filter_slot = c;
+	return c;
+}
+
 /* A missing resource is DENY whatever the conditions say. */
 static bool
 apply_one(BspermCachedFilter *c, Jsonb *entity)
@@ -613,7 +630,7 @@ bsperm_authorize_json(PG_FUNCTION_ARGS)
 		else
 		{
 			if (dp->filter == NULL)
-				dp->filter = compile_conditions(dp->decision.conditions);
+				dp->filter = decision_filter(&dp->decision);
 			appendStringInfoString(&out, ",\"result\":");
 			if (ai[i].ref.is_array)
 				appendStringInfoChar(&out, '[');
@@ -680,7 +697,7 @@ bsperm_authorize_text(PG_FUNCTION_ARGS)
 
 		check_appliable(&d);
 		bsperm_load_entities(1, (const char *const *) &ref, &entity);
-		c = compile_conditions(d.conditions);
+		c = decision_filter(&d);
 		d.result = apply_one(c, entity) ? BSP_ALLOW : BSP_DENY;
 	}
 	PG_RETURN_TEXT_P(cstring_to_text(result_name(d.result)));
@@ -694,14 +711,25 @@ bsperm_authorize_conditional(PG_FUNCTION_ARGS)
 	BspPermission perm;
 	BspDecision d;
 	StringInfoData out;
+	Jsonb	   *result;
 
 	registered_permission(PG_GETARG_TEXT_PP(0), &perm);
 	bsperm_decide(user, &perm, &d);
+	if (d.json_slot && *d.json_slot)
+		PG_RETURN_JSONB_P(*d.json_slot);
 	initStringInfo(&out);
 	decision_fields(&out, &d, false);
 	out.data[0] = '{';			/* the fields start with a comma */
 	appendStringInfoChar(&out, '}');
-	PG_RETURN_DATUM(jsonb_from_buf(&out));
+	result = DatumGetJsonbP(jsonb_from_buf(&out));
+	if (d.json_slot)
+	{
+		Jsonb	   *copy = MemoryContextAlloc(d.memo_cxt, VARSIZE(result));
+
+		memcpy(copy, result, VARSIZE(result));
+		*d.json_slot = copy;
+	}
+	PG_RETURN_JSONB_P(result);
 }
 
 /* ---------------------------------------------------------------------

@@ -98,6 +98,17 @@ typedef struct Mapping
 	char	  **refs;
 } Mapping;
 
+/* A memoized decision of one user for one permission. */
+typedef struct DecisionMemo
+{
+	BspPermission perm;			/* key (strings owned by the memo) */
+	BspDecision decision;
+	void	   *filter;
+	Jsonb	   *json;
+} DecisionMemo;
+
+#define MAX_MEMOS 64
+
 struct BspUser
 {
 	/* key */
@@ -111,6 +122,9 @@ struct BspUser
 	const char **subjects;
 	int			nroles;
 	int		   *roles;
+	/* decisions made so far, while the policy is unchanged */
+	int			nmemos;
+	DecisionMemo *memos;
 };
 
 #define USER_CACHE_SIZE 16
@@ -1515,6 +1529,76 @@ decide_function(BspUser *u, const BspPermission *perm, BspDecision *out)
 	decision_from_json(DatumGetJsonbP(result), perm, out);
 }
 
+static bool
+same_permission(const BspPermission *a, const BspPermission *b)
+{
+	return a->resource == b->resource && a->action == b->action &&
+		strcmp(a->name, b->name) == 0 &&
+		(!a->resource || strcmp(a->resource_type, b->resource_type) == 0);
+}
+
+static char *
+cache_strdup(const char *s)
+{
+	return s ? MemoryContextStrdup(policy.cxt, s) : NULL;
+}
+
+static Jsonb *
+cache_jsonb(const Jsonb *j)
+{
+	Jsonb	   *copy;
+
+	if (j == NULL)
+		return NULL;
+	copy = MemoryContextAlloc(policy.cxt, VARSIZE(j));
+	memcpy(copy, j, VARSIZE(j));
+	return copy;
+}
+
+/*
+ * The RBAC policy's decision depends on nothing but the cached policy, the
+ * user and the permission, so it is kept in the user's memo.
+ */
+static void
+decide_rbac_memo(BspUser *u, const BspPermission *perm, BspDecision *out)
+{
+	int			i;
+	DecisionMemo *m;
+
+	for (i = 0; i < u->nmemos; i++)
+		if (same_permission(&u->memos[i].perm, perm))
+			break;
+	if (i == u->nmemos)
+	{
+		BspDecision d;
+
+		memset(&d, 0, sizeof(d));
+		decide_rbac(u, perm, &d);
+		if (u->nmemos >= MAX_MEMOS)
+		{
+			*out = d;
+			return;
+		}
+		if (u->memos == NULL)
+			u->memos = MemoryContextAllocZero(policy.cxt, sizeof(DecisionMemo) * MAX_MEMOS);
+		m = &u->memos[u->nmemos];
+		m->perm.name = cache_strdup(perm->name);
+		m->perm.resource = perm->resource;
+		m->perm.resource_type = cache_strdup(perm->resource_type);
+		m->perm.action = perm->action;
+		m->decision.result = d.result;
+		m->decision.plugin_id = cache_strdup(d.plugin_id);
+		m->decision.resource_type = cache_strdup(d.resource_type);
+		m->decision.conditions = cache_jsonb(d.conditions);
+		u->nmemos++;
+	}
+	m = &u->memos[i];
+	*out = m->decision;
+	out->memo_cxt = policy.cxt;
+	out->filter_slot = &m->filter;
+	out->json_slot = &m->json;
+}
+
 void
 bsperm_decide(BspUser *u, const BspPermission *perm, BspDecision *out)
 {
@@ -1538,7 +1622,7 @@ bsperm_decide(BspUser *u, const BspPermission *perm, BspDecision *out)
 			PG_END_TRY();
 			break;
 		case POLICY_RBAC:
-			decide_rbac(u, perm, out);
+			decide_rbac_memo(u, perm, out);
 			break;
 	}
 }

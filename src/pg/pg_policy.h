@@ -82,6 +82,15 @@ typedef struct BspDecision
 	const char *resource_type;	/* CONDITIONAL only */
 	Jsonb	   *conditions;		/* CONDITIONAL only, placeholders filled in */
 	Jsonb	   *raw;			/* a policy function's decision object, or NULL */
+
+	/*
+	 * Decisions of the cached policy are memoized per user and permission
+	 * until the policy changes; callers may keep derived data in these slots
+	 * (allocated in memo_cxt).  All NULL when the decision is not memoized.
+	 */
+	MemoryContext memo_cxt;
+	void	  **filter_slot;		/* compiled conditions */
+	Jsonb	  **json_slot;			/* the PolicyDecision as JSON */
 } BspDecision;
 
 /* The identity a decision is made for, resolved against the catalog. */
