@@ -82,6 +82,12 @@ EXECUTE by_filter('{"key":"kind","values":["group"]}');
 EXECUTE by_filter('{"not":{"key":"kind","values":["group"]}}');
 DEALLOCATE by_filter;
 
+-- the operator class: hashed int4 terms and bsperm's support functions
+SELECT opc.opcname, opc.opckeytype::regtype AS storage,
+       array_agg(amp.amprocnum || ':' || amp.amproc::regproc ORDER BY amp.amprocnum) AS support
+  FROM pg_opclass opc JOIN pg_amproc amp ON amp.amprocfamily = opc.opcfamily
+ WHERE opc.opcname = 'bsperm_entity_ops' GROUP BY 1, 2;
+
 -- the operator is leakproof, PostgreSQL's jsonb operators are not
 SELECT p.proname, p.proleakproof FROM pg_proc p WHERE p.proname IN ('bsperm_filter_matches', 'jsonb_contains') ORDER BY 1;
 

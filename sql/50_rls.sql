@@ -8,6 +8,9 @@ SELECT polname, polcmd, pg_get_expr(polqual, polrelid) AS using_expr, pg_get_exp
   FROM pg_policy WHERE polrelid = 'bsperm.entities'::regclass ORDER BY polname;
 SELECT relid, entity_column, select_permission, insert_permission, update_permission, delete_permission
   FROM bsperm.protected_tables;
+-- every table that decides access tells all sessions when it changes
+SELECT tgrelid::regclass AS policy_table, tgfoid::regproc AS trigger_function
+  FROM pg_trigger WHERE tgfoid = 'bsperm.bsperm_policy_changed'::regproc ORDER BY tgrelid::regclass::text;
 
 -- a small catalog (loaded by a superuser, who bypasses row security)
 INSERT INTO bsperm.entities (entity) SELECT e::jsonb FROM (VALUES
