@@ -16,7 +16,8 @@ BEGIN
 END $$;
 
 INSERT INTO public.bench_rq VALUES
- ('count.unprotected', NULL, 'SELECT count(*) FROM public.plain_entities'),
+ ('count.unprotected', 'SUPER', 'SELECT count(*) FROM bsperm.entities'),
+ ('count.plain_table', NULL, 'SELECT count(*) FROM public.plain_entities'),
  ('count.allow_rls', 'user:default/carol', 'SELECT count(*) FROM bsperm.entities'),
  ('count.deny_rls', 'user:default/eve', 'SELECT count(*) FROM bsperm.entities'),
  ('owner.rls', 'user:default/alice', 'SELECT count(*) FROM bsperm.entities'),
