@@ -73,13 +73,21 @@ static post_parse_analyze_hook_type prev_post_parse_analyze_hook = NULL;
 static Oid	policy_marker_oid = InvalidOid;
 static bool callback_registered = false;
 
+/*
+ * Relcache invalidation callback (no catalog access allowed here).  While
+ * the marker's OID is unknown (never looked up, or the extension may have
+ * been re-created) every invalidation counts, so none can be missed; the
+ * OID is looked up again at the next fold.
+ */
 static void
 policy_relcache_callback(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || (OidIsValid(policy_marker_oid) && relid == policy_marker_oid))
+	if (relid == InvalidOid || !OidIsValid(policy_marker_oid) || relid == policy_marker_oid)
 	{
 		bsperm_policy_epoch++;
 		ResetPlanCache();
+		if (relid != InvalidOid)
+			policy_marker_oid = InvalidOid;
 	}
 }
 
@@ -146,20 +154,15 @@ bsperm_policy_changed(PG_FUNCTION_ARGS)
 
 /* ---- bsperm_rls_filter ---- */
 
+/* Looked up at every call (once per statement), so a re-created extension is found. */
 static Oid
 decision_function_oid(void)
 {
-	static Oid	cached = InvalidOid;
+	Oid			argtypes[1] = {TEXTOID};
+	List	   *name = list_make2(makeString("bsperm"),
+								  makeString("bsperm_authorize_conditional"));
 
-	if (!OidIsValid(cached))
-	{
-		Oid			argtypes[1] = {TEXTOID};
-		List	   *name = list_make2(makeString("bsperm"),
-									  makeString("bsperm_authorize_conditional"));
-
-		cached = LookupFuncName(name, 1, argtypes, false);
-	}
-	return cached;
+	return LookupFuncName(name, 1, argtypes, false);
 }
 
 /*
