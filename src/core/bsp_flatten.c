@@ -56,6 +56,7 @@ bsp_flat_init(bsp_flat *f, bsp_arena *arena, const struct bsp_filter *interest,
 	bsp_sbuf_init(&f->key, arena);
 	bsp_sbuf_init(&f->raw, arena);
 	bsp_sbuf_init(&f->val, arena);
+	bsp_sbuf_init(&f->built, arena);
 	bsp_sbuf_reserve(&f->path, 64);
 	bsp_sbuf_reserve(&f->lpath, 64);
 	f->klo = 0;
@@ -439,20 +440,20 @@ bsp_flat_scalar(bsp_flat *f, const bsp_scalar *v, bool array_item)
 	if (array_item && v->type == BSP_J_STRING)
 	{
 		/* the array-item row (path.item, true); always lowered afresh */
-		bsp_sbuf	k;
+		bsp_sbuf   *k = &f->built;
 
-		bsp_sbuf_init(&k, f->arena);
-		bsp_sbuf_append(&k, f->path.data ? f->path.data : "", f->path.len);
-		bsp_sbuf_putc(&k, '.');
-		bsp_sbuf_append(&k, v->str, v->len);
-		if (k.failed)
+		bsp_sbuf_reset(k);
+		bsp_sbuf_append(k, f->path.data ? f->path.data : "", f->path.len);
+		bsp_sbuf_putc(k, '.');
+		bsp_sbuf_append(k, v->str, v->len);
+		if (k->failed)
 		{
 			f->failed = true;
 			return false;
 		}
 		t.type = BSP_J_BOOL;
 		t.boolean = true;
-		return emit_pair(f, k.data, k.len, false, &t);
+		return emit_pair(f, k->data, k->len, false, &t);
 	}
 	return true;
 }
@@ -498,20 +499,30 @@ bsp_flat_fixed_rows(bsp_flat *f, const bsp_scalar *name, const bsp_scalar *ns,
 bool
 bsp_flat_relation(bsp_flat *f, const bsp_scalar *type, const bsp_scalar *target)
 {
-	bsp_sbuf	k;
+	bsp_sbuf   *k = &f->built;
 
 	if (f->failed)
 		return false;
-	bsp_sbuf_init(&k, f->arena);
-	bsp_sbuf_appends(&k, "relations.");
+	bsp_sbuf_reset(k);
+	bsp_sbuf_appends(k, "relations.");
 	if (type == NULL)
-		bsp_sbuf_appends(&k, "undefined");
+		bsp_sbuf_appends(k, "undefined");
+	else if (type->type == BSP_J_STRING && !has_capital_sigma(type->str, type->len))
+	{
+		/* lower the type alone: without a sigma, no context crosses the "." */
+		if (!bsp_js_lower(k, type->str, type->len))
+		{
+			f->failed = true;
+			return false;
+		}
+		return emit_pair(f, k->data, k->len, true, target);
+	}
 	else
-		bsp_scalar_to_js_string(&k, type);
-	if (k.failed)
+		bsp_scalar_to_js_string(k, type);
+	if (k->failed)
 	{
 		f->failed = true;
 		return false;
 	}
-	return emit_pair(f, k.data, k.len, false, target);
+	return emit_pair(f, k->data, k->len, false, target);
 }

@@ -83,6 +83,7 @@ typedef struct bsp_flat
 	bsp_sbuf	key;			/* scratch */
 	bsp_sbuf	raw;
 	bsp_sbuf	val;
+	bsp_sbuf	built;			/* keys built from parts (array items, relations) */
 
 	char	  **nullkeys;		/* keys that already had a NULL/U+0001 row */
 	int			nnullkeys;
