@@ -11,6 +11,7 @@ DB=bsperm_bench
 
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
 psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -c "CREATE EXTENSION bsperm"
+psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$HERE/common.sql"
 
 run_criteria() {
 	echo "== criteria engine: $N entities, $ROUNDS rounds"

@@ -4,14 +4,6 @@ SET search_path = bsperm, public;
 SET max_parallel_workers_per_gather = 0;  -- one core per query: ratios, not wall clock
 SET jit = off;
 
-CREATE OR REPLACE FUNCTION pg_temp.timed(q text) RETURNS double precision LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz; n bigint;
-BEGIN
-  t0 := clock_timestamp();
-  EXECUTE q INTO n;
-  RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
-END $$;
-
 CREATE TEMP TABLE bench_q (name text PRIMARY KEY, q text, settings text DEFAULT '');
 CREATE TEMP TABLE bench_t (name text, ms double precision);
 
@@ -52,13 +44,13 @@ END $$;
 DO $$
 DECLARE r record; i int; s text; kv text[];
 BEGIN
-  FOR r IN SELECT * FROM bench_q LOOP PERFORM pg_temp.timed(r.q); END LOOP;  -- warm-up
+  FOR r IN SELECT * FROM bench_q LOOP PERFORM public.bench_timed(r.q); END LOOP;  -- warm-up
   FOR i IN 1 .. current_setting('bench.rounds')::int LOOP
     FOR r IN SELECT * FROM bench_q ORDER BY name LOOP
       FOREACH s IN ARRAY coalesce(string_to_array(nullif(r.settings, ''), ','), '{}') LOOP
         kv := string_to_array(s, '='); PERFORM set_config(kv[1], kv[2], true);
       END LOOP;
-      INSERT INTO bench_t VALUES (r.name, pg_temp.timed(r.q));
+      INSERT INTO bench_t VALUES (r.name, public.bench_timed(r.q));
       RESET enable_bitmapscan; RESET enable_indexscan;
     END LOOP;
   END LOOP;

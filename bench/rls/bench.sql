@@ -7,14 +7,6 @@ DROP TABLE IF EXISTS public.bench_rq, public.bench_rt;
 CREATE TABLE public.bench_rq (name text PRIMARY KEY, who text, q text);
 CREATE TABLE public.bench_rt (name text, ms double precision);
 GRANT ALL ON public.bench_rt, public.bench_rq TO bsperm_bench_app;
-CREATE OR REPLACE FUNCTION public.bench_timed(q text) RETURNS double precision LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz; n bigint;
-BEGIN
-  t0 := clock_timestamp();
-  EXECUTE q INTO n;
-  RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
-END $$;
-
 INSERT INTO public.bench_rq VALUES
  ('count.unprotected', 'SUPER', 'SELECT count(*) FROM bsperm.entities'),
  ('count.plain_table', NULL, 'SELECT count(*) FROM public.plain_entities'),

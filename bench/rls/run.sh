@@ -6,6 +6,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 DB="${1:-bsperm_bench}"
 ROUNDS="${BENCH_ROUNDS:-7}"
 P="psql -X -q -v ON_ERROR_STOP=1 -d $DB"
+$P -f "$HERE/../common.sql" >/dev/null
 
 # One statement block per timing, all in one session (a new session would pay
 # for loading the library and filling its caches on every query).

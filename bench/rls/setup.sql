@@ -4,27 +4,7 @@
 SET max_parallel_workers_per_gather = 0;
 ALTER TABLE bsperm.entities DISABLE TRIGGER USER;   -- bulk load; membership is not used here
 TRUNCATE bsperm.entities;
-INSERT INTO bsperm.entities (entity)
-SELECT jsonb_build_object(
-  'apiVersion', 'backstage.io/v1alpha1',
-  'kind', (ARRAY['Component','API','Resource','System','Domain','Template','Group','User'])[1 + i % 8],
-  'metadata', jsonb_build_object(
-     'name', 'entity-' || i, 'namespace', 'default', 'uid', md5(i::text),
-     'title', 'Entity number ' || i,
-     'description', 'Generated entity ' || i || ' for the bsperm benchmark, with some prose to reach a realistic size.',
-     'annotations', jsonb_build_object(
-        'backstage.io/managed-by-location', 'url:https://git.example.com/org/repo-' || (i % 997) || '/catalog-info.yaml',
-        'backstage.io/techdocs-ref', 'dir:.',
-        'example.com/cluster', 'cluster-' || (i % 50),
-        'github.com/project-slug', 'org/repo-' || (i % 997)),
-     'labels', jsonb_build_object('tier', (ARRAY['gold','silver','bronze'])[1 + i % 3]),
-     'tags', jsonb_build_array('lang-' || (i % 12), 'java')),
-  'spec', jsonb_build_object('type', (ARRAY['service','website','library'])[1 + i % 3],
-     'lifecycle', 'production', 'owner', 'team-' || (i % 500)),
-  'relations', jsonb_build_array(
-     jsonb_build_object('type', 'ownedBy', 'targetRef', 'group:default/team-' || (i % 500)),
-     jsonb_build_object('type', 'partOf', 'targetRef', 'system:default/system-' || (i % 100))))
-FROM generate_series(1, :n) i;
+INSERT INTO bsperm.entities (entity) SELECT public.bench_entity(i) FROM generate_series(1, :n) i;
 ALTER TABLE bsperm.entities ENABLE TRIGGER USER;
 
 DROP TABLE IF EXISTS public.plain_entities, public.search, public.final_entities;
