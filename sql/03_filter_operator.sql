@@ -37,13 +37,13 @@ INSERT INTO filters VALUES
  ('{"key":"metadata.namespace","values":["default"]}'), ('{"key":"nope"}');
 CREATE TEMP TABLE seq AS SELECT f, (SELECT array_agg(id ORDER BY id) FROM ents WHERE entity @~ f) AS ids FROM filters;
 SET enable_seqscan = off;
-CREATE FUNCTION pg_temp.by_index(f jsonb) RETURNS int[] LANGUAGE plpgsql AS $$
+CREATE FUNCTION pg_temp._by_index(f jsonb) RETURNS int[] LANGUAGE plpgsql AS $$
 DECLARE r int[];
 BEGIN
   EXECUTE 'SELECT array_agg(id ORDER BY id) FROM ents WHERE entity OPERATOR(bsperm.@~) ' || quote_literal(f) || '::jsonb' INTO r;
   RETURN r;
 END $$;
-SELECT f, coalesce(cardinality(ids), 0) AS rows, ids IS NOT DISTINCT FROM pg_temp.by_index(f) AS index_agrees FROM seq;
+SELECT f, coalesce(cardinality(ids), 0) AS rows, ids IS NOT DISTINCT FROM pg_temp._by_index(f) AS index_agrees FROM seq;
 EXPLAIN (COSTS OFF) SELECT * FROM ents WHERE entity @~ '{"allOf":[{"key":"kind","values":["component"]},{"key":"metadata.labels.tier"}]}';
 RESET enable_seqscan;
 
@@ -64,9 +64,9 @@ BEGIN
   RAISE NOTICE 'matched % rows, table still has % rows', n, (SELECT count(*) FROM ents);
 END $$;
 -- the predicate is served by the index
-CREATE FUNCTION pg_temp.explain(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+CREATE FUNCTION pg_temp._explain(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 BEGIN RETURN QUERY EXECUTE 'EXPLAIN (COSTS OFF) ' || q; END $$;
-SELECT pg_temp.explain('SELECT id FROM ents WHERE ' || bsperm_criteria_sql('{"anyOf":[{"rule":"IS_ENTITY_OWNER","resourceType":"catalog-entity","params":{"claims":["group:default/team-1"]}},{"rule":"HAS_LABEL","resourceType":"catalog-entity","params":{"label":"tier","value":"GOLD"}}]}'));
+SELECT pg_temp._explain('SELECT id FROM ents WHERE ' || bsperm_criteria_sql('{"anyOf":[{"rule":"IS_ENTITY_OWNER","resourceType":"catalog-entity","params":{"claims":["group:default/team-1"]}},{"rule":"HAS_LABEL","resourceType":"catalog-entity","params":{"label":"tier","value":"GOLD"}}]}'));
 
 -- bsperm_matches and the generated predicate agree on every row
 SELECT count(*) AS rows_checked,

@@ -88,7 +88,7 @@ GROUP BY c.id;
 
 -- path 2: the generated SQL predicate, answered by the GIN index
 SET enable_seqscan = off;
-CREATE FUNCTION pg_temp.by_sql(crit jsonb, pool text) RETURNS text[] LANGUAGE plpgsql AS $$
+CREATE FUNCTION pg_temp._by_sql(crit jsonb, pool text) RETURNS text[] LANGUAGE plpgsql AS $$
 DECLARE r text[];
 BEGIN
   EXECUTE format('SELECT coalesce(array_agg(entity->''metadata''->>''name'' ORDER BY entity->''metadata''->>''name''), ''{}'')
@@ -96,8 +96,8 @@ BEGIN
                  bsperm_criteria_sql(crit)) INTO r USING pool;
   RETURN r;
 END $$;
-SELECT c.id, m.got AS by_matches, pg_temp.by_sql(c.criteria, c.pool) AS by_sql, c.spec_sql,
-       m.got = c.spec_sql AND pg_temp.by_sql(c.criteria, c.pool) = c.spec_sql AS ok,
+SELECT c.id, m.got AS by_matches, pg_temp._by_sql(c.criteria, c.pool) AS _by_sql, c.spec_sql,
+       m.got = c.spec_sql AND pg_temp._by_sql(c.criteria, c.pool) = c.spec_sql AS ok,
        CASE WHEN c.spec_apply <> c.spec_sql THEN c.spec_apply END AS spec_apply_differs
 FROM spec_cases c JOIN by_matches m USING (id)
 ORDER BY left(c.id, 1), substr(c.id, 2)::int;

@@ -56,9 +56,9 @@ CREATE FUNCTION regress_evil.bsperm_authorize(text, text DEFAULT NULL) RETURNS t
   LANGUAGE sql AS $$ SELECT 'ALLOW' $$;
 CREATE FUNCTION regress_evil.bsperm_current_user() RETURNS text
   LANGUAGE sql AS $$ SELECT 'user:default/admin' $$;
-CREATE FUNCTION regress_evil.texteq_evil(text, text) RETURNS boolean
+CREATE FUNCTION regress_evil._texteq_evil(text, text) RETURNS boolean
   LANGUAGE sql AS $$ SELECT true $$;
-CREATE OPERATOR regress_evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = regress_evil.texteq_evil);
+CREATE OPERATOR regress_evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = regress_evil._texteq_evil);
 CREATE TABLE regress_evil.policy_state (version bigint);
 CREATE TABLE regress_evil.superusers (ref text);
 INSERT INTO regress_evil.superusers VALUES ('user:default/mallory');
@@ -74,7 +74,7 @@ SET search_path = pg_temp, regress_evil, bsperm;
 SELECT bsperm.bsperm_authorize('catalog.location.create') AS with_temp_shadow;
 RESET search_path;
 -- nor can anything be created in bsperm's schema
-CREATE FUNCTION bsperm.bsperm_helper() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE FUNCTION bsperm._bsperm_helper() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
 CREATE TABLE bsperm.mine (x int);
 
 -- 5. a SECURITY DEFINER function mallory owns runs as mallory: still untrusted

@@ -20,13 +20,13 @@ INSERT INTO entities (entity) VALUES
  ('{"kind":"Component","metadata":{"name":"svc-b"},"spec":{"owner":"team-b"},"relations":[{"type":"ownedBy","targetRef":"group:default/team-b"}]}');
 
 -- decide as a user (NULL: anonymous) inside the caller's transaction
-CREATE FUNCTION regress_decide(u text, perm text, ref text DEFAULT NULL) RETURNS text
+CREATE FUNCTION _regress_decide(u text, perm text, ref text DEFAULT NULL) RETURNS text
 LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM bsperm.bsperm_set_user(u);
   RETURN bsperm.bsperm_authorize(perm, ref);
 END $$;
-CREATE FUNCTION regress_conditional(u text, perm text) RETURNS jsonb
+CREATE FUNCTION _regress_conditional(u text, perm text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM bsperm.bsperm_set_user(u);
@@ -37,17 +37,17 @@ CREATE VIEW regress_users(u) AS VALUES (NULL), ('user:default/alice'), ('user:de
 
 -- 0. nothing configured: every decision is DENY, whoever asks
 BEGIN;
-SELECT u, regress_decide(u, 'catalog.entity.read') AS read,
-       regress_decide(u, 'catalog.entity.create') AS create,
-       regress_decide(u, 'catalog.location.read') AS loc_read
+SELECT u, _regress_decide(u, 'catalog.entity.read') AS read,
+       _regress_decide(u, 'catalog.entity.create') AS create,
+       _regress_decide(u, 'catalog.location.read') AS loc_read
   FROM regress_users;
 COMMIT;
 
 -- 1. superusers: by user ref, or by an ownership ref (alice's group)
 INSERT INTO superusers VALUES ('user:default/bob'), ('group:default/team-a');
 BEGIN;
-SELECT u, regress_decide(u, 'catalog.entity.delete', 'component:default/svc-a') AS del,
-       regress_decide(u, 'catalog.ingestion.manage') AS manage
+SELECT u, _regress_decide(u, 'catalog.entity.delete', 'component:default/svc-a') AS del,
+       _regress_decide(u, 'catalog.ingestion.manage') AS manage
   FROM regress_users;
 COMMIT;
 DELETE FROM superusers;
@@ -58,7 +58,7 @@ INSERT INTO permission_policies (role, object, action, effect) VALUES
   ('role:default/everyone', 'catalog.location.read', 'read', 'allow');
 INSERT INTO policy_config (default_role) VALUES ('role:default/everyone');
 BEGIN;
-SELECT u, regress_decide(u, 'catalog.location.read') AS loc_read FROM regress_users;
+SELECT u, _regress_decide(u, 'catalog.location.read') AS loc_read FROM regress_users;
 COMMIT;
 
 -- 3. group roles; resource-type lines; deny overrides allow across roles
@@ -73,9 +73,9 @@ INSERT INTO permission_policies (role, object, action, effect) VALUES
   ('role:default/deleters', 'catalog-entity', 'delete', 'allow'),
   ('role:default/no-delete', 'catalog-entity', 'delete', 'deny');
 BEGIN;
-SELECT u, regress_decide(u, 'catalog.entity.read', 'component:default/svc-a') AS read,
-       regress_decide(u, 'catalog.entity.delete', 'component:default/svc-a') AS del,
-       regress_decide(u, 'catalog.entity.refresh', 'component:default/svc-a') AS refresh
+SELECT u, _regress_decide(u, 'catalog.entity.read', 'component:default/svc-a') AS read,
+       _regress_decide(u, 'catalog.entity.delete', 'component:default/svc-a') AS del,
+       _regress_decide(u, 'catalog.entity.refresh', 'component:default/svc-a') AS refresh
   FROM regress_users WHERE u IN ('user:default/alice', 'user:default/bob');
 COMMIT;
 
@@ -84,8 +84,8 @@ INSERT INTO permission_policies (role, object, action, effect) VALUES
   ('role:default/no-delete', 'catalog.entity.delete', 'delete', 'allow'),
   ('role:default/readers', 'catalog.entity.read', 'read', 'deny');
 BEGIN;
-SELECT u, regress_decide(u, 'catalog.entity.read', 'component:default/svc-a') AS read,
-       regress_decide(u, 'catalog.entity.delete', 'component:default/svc-a') AS del
+SELECT u, _regress_decide(u, 'catalog.entity.read', 'component:default/svc-a') AS read,
+       _regress_decide(u, 'catalog.entity.delete', 'component:default/svc-a') AS del
   FROM regress_users WHERE u IN ('user:default/alice', 'user:default/bob');
 COMMIT;
 DELETE FROM permission_policies WHERE object IN ('catalog.entity.delete', 'catalog.entity.read');
@@ -94,8 +94,8 @@ DELETE FROM permission_policies WHERE object IN ('catalog.entity.delete', 'catal
 INSERT INTO permission_policies (role, object, action, effect) VALUES
   ('role:default/readers', 'catalog.entity.validate', 'use', 'allow');
 BEGIN;
-SELECT regress_decide('user:default/alice', 'catalog.entity.validate') AS validate,
-       regress_decide('user:default/alice', 'catalog.location.analyze') AS analyze;
+SELECT _regress_decide('user:default/alice', 'catalog.entity.validate') AS validate,
+       _regress_decide('user:default/alice', 'catalog.location.analyze') AS analyze;
 COMMIT;
 
 -- 5. conditional policies; placeholders; several roles combine with anyOf
@@ -108,27 +108,27 @@ INSERT INTO conditional_policies (role, plugin_id, resource_type, actions, condi
   ('role:default/kinds', 'catalog', 'catalog-entity', '{update}',
    '{"rule":"HAS_SPEC","resourceType":"catalog-entity","params":{"key":"owner","value":"$currentUser"}}');
 BEGIN;
-SELECT regress_conditional('user:default/alice', 'catalog.entity.refresh');
-SELECT regress_conditional('user:default/bob', 'catalog.entity.refresh');
-SELECT u, regress_decide(u, 'catalog.entity.refresh') AS no_ref,
-       regress_decide(u, 'catalog.entity.refresh', 'component:default/svc-a') AS svc_a,
-       regress_decide(u, 'catalog.entity.refresh', 'component:default/svc-b') AS svc_b,
-       regress_decide(u, 'catalog.entity.refresh', 'component:default/missing') AS missing,
-       regress_decide(u, 'catalog.entity.refresh', 'Component:default/SVC-A') AS non_canonical
+SELECT _regress_conditional('user:default/alice', 'catalog.entity.refresh');
+SELECT _regress_conditional('user:default/bob', 'catalog.entity.refresh');
+SELECT u, _regress_decide(u, 'catalog.entity.refresh') AS no_ref,
+       _regress_decide(u, 'catalog.entity.refresh', 'component:default/svc-a') AS svc_a,
+       _regress_decide(u, 'catalog.entity.refresh', 'component:default/svc-b') AS svc_b,
+       _regress_decide(u, 'catalog.entity.refresh', 'component:default/missing') AS missing,
+       _regress_decide(u, 'catalog.entity.refresh', 'Component:default/SVC-A') AS non_canonical
   FROM regress_users WHERE u IN ('user:default/alice', 'user:default/bob');
 -- an empty resource ref is no resource ref, as in Backstage
-SELECT regress_decide('user:default/alice', 'catalog.entity.refresh', '');
+SELECT _regress_decide('user:default/alice', 'catalog.entity.refresh', '');
 COMMIT;
 
 -- 6. precedence: a condition and a basic deny for the same permission
 INSERT INTO permission_policies (role, object, action, effect) VALUES
   ('role:default/kinds', 'catalog-entity', 'update', 'deny');
 BEGIN;
-SELECT regress_decide('user:default/bob', 'catalog.entity.refresh') AS conditional_precedence;
+SELECT _regress_decide('user:default/bob', 'catalog.entity.refresh') AS conditional_precedence;
 UPDATE policy_config SET decision_precedence = 'basic';
-SELECT regress_decide('user:default/bob', 'catalog.entity.refresh') AS basic_precedence;
+SELECT _regress_decide('user:default/bob', 'catalog.entity.refresh') AS basic_precedence;
 -- basic precedence without any basic line: the condition decides
-SELECT regress_decide('user:default/alice', 'catalog.entity.refresh') AS basic_no_line;
+SELECT _regress_decide('user:default/alice', 'catalog.entity.refresh') AS basic_no_line;
 ROLLBACK;
 DELETE FROM permission_policies WHERE role = 'role:default/kinds';
 
@@ -137,7 +137,7 @@ INSERT INTO conditional_policies (role, plugin_id, resource_type, permissions, c
   ('role:default/kinds', 'catalog', 'catalog-entity', '{catalog.entity.refresh}',
    '{"rule":"IS_ENTITY_KIND","resourceType":"catalog-entity","params":{"kinds":["component"]}}');
 BEGIN;
-SELECT regress_decide('user:default/bob', 'catalog.entity.refresh') AS two_in_one_role;
+SELECT _regress_decide('user:default/bob', 'catalog.entity.refresh') AS two_in_one_role;
 COMMIT;
 DELETE FROM conditional_policies WHERE role = 'role:default/kinds';
 
@@ -151,7 +151,7 @@ INSERT INTO permission_policies (role, object, action, effect) VALUES
   ('role:default/p2', 'catalog.location.create', 'create', 'allow');
 CREATE VIEW regress_depth AS
   SELECT (SELECT max_depth FROM bsperm.policy_config) AS max_depth, u,
-         regress_decide(u, 'catalog.location.create') AS location_create
+         _regress_decide(u, 'catalog.location.create') AS location_create
     FROM (VALUES ('user:default/alice'), ('user:default/dave'), ('user:default/mia')) AS users(u);
 BEGIN;
 -- unlimited (NULL); a cycle is followed once; both parents of team-m count
@@ -170,7 +170,7 @@ INSERT INTO permission_policies (member, object, action, effect) VALUES
   ('user:default/erin', 'catalog.ingestion.read', 'read', 'allow'),
   ('group:default/team-a', 'catalog.ingestion.read', 'read', 'allow');
 BEGIN;
-SELECT u, regress_decide(u, 'catalog.ingestion.read') AS ingestion_read
+SELECT u, _regress_decide(u, 'catalog.ingestion.read') AS ingestion_read
   FROM regress_users WHERE u IN ('user:default/alice', 'user:default/erin', 'user:default/ghost');
 COMMIT;
 
@@ -192,9 +192,9 @@ INSERT INTO conditional_policies (role, plugin_id, resource_type, actions, condi
   ('role:default/readers', 'scaffolder', 'scaffolder-template', '{read}',
    '{"rule":"HAS_TAG","resourceType":"scaffolder-template","params":{"tag":"$currentUser"}}');
 BEGIN;
-SELECT regress_conditional('user:default/alice', 'scaffolder.template.read');
+SELECT _regress_conditional('user:default/alice', 'scaffolder.template.read');
 \set VERBOSITY default
-SELECT regress_decide('user:default/alice', 'scaffolder.template.read', 'template:default/t');
+SELECT _regress_decide('user:default/alice', 'scaffolder.template.read', 'template:default/t');
 \set VERBOSITY terse
 ROLLBACK;
 
@@ -211,5 +211,5 @@ INSERT INTO role_members VALUES ('role:default/nope', 'user:default/alice');
 \set VERBOSITY terse
 
 DROP VIEW regress_depth, regress_users;
-DROP FUNCTION regress_decide(text, text, text), regress_conditional(text, text);
+DROP FUNCTION _regress_decide(text, text, text), _regress_conditional(text, text);
 DROP EXTENSION bsperm CASCADE;

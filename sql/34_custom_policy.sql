@@ -16,7 +16,7 @@ SELECT bsperm_authorize('catalog.entity.read') AS back_to_rbac;
 
 -- a policy function: (request jsonb, user jsonb) -> PolicyDecision jsonb
 CREATE TABLE regress_calls (request jsonb, "user" jsonb);
-CREATE FUNCTION regress_policy(request jsonb, "user" jsonb) RETURNS jsonb
+CREATE FUNCTION _regress_policy(request jsonb, "user" jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   name text := request #>> '{permission,name}';
@@ -44,7 +44,7 @@ BEGIN
   END IF;
   RETURN '{"result":"DENY"}';
 END $$;
-INSERT INTO policy_config (policy, policy_function) VALUES ('function', 'regress_policy(jsonb,jsonb)');
+INSERT INTO policy_config (policy, policy_function) VALUES ('function', '_regress_policy(jsonb,jsonb)');
 
 -- the function sees Backstage's request and user objects
 BEGIN;
@@ -88,6 +88,6 @@ INSERT INTO policy_config (policy, policy_function) VALUES ('function', 'pg_cata
 UPDATE policy_config SET policy_function = NULL;
 
 DELETE FROM policy_config;
-DROP FUNCTION regress_policy(jsonb, jsonb);
+DROP FUNCTION _regress_policy(jsonb, jsonb);
 DROP TABLE regress_calls;
 DROP EXTENSION bsperm CASCADE;

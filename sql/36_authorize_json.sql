@@ -16,48 +16,48 @@ INSERT INTO conditional_policies (role, plugin_id, resource_type, actions, condi
   ('role:default/all', 'catalog', 'catalog-entity', '{read,delete,update}',
    '{"anyOf":[{"rule":"IS_ENTITY_OWNER","resourceType":"catalog-entity","params":{"claims":["group:default/team-a"]}}]}');
 
-CREATE FUNCTION regress_read(id text, ref jsonb DEFAULT NULL) RETURNS jsonb LANGUAGE sql AS $$
+CREATE FUNCTION _regress_read(id text, ref jsonb DEFAULT NULL) RETURNS jsonb LANGUAGE sql AS $$
   SELECT jsonb_build_object('id', id, 'permission',
     '{"type":"resource","name":"catalog.entity.read","attributes":{"action":"read"},"resourceType":"catalog-entity"}'::jsonb)
     || CASE WHEN ref IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('resourceRef', ref) END
 $$;
-CREATE FUNCTION regress_create(id text) RETURNS jsonb LANGUAGE sql AS $$
+CREATE FUNCTION _regress_create(id text) RETURNS jsonb LANGUAGE sql AS $$
   SELECT jsonb_build_object('id', id, 'permission',
     '{"type":"basic","name":"catalog.entity.create","attributes":{"action":"create"}}'::jsonb)
 $$;
-CREATE FUNCTION regress_body(VARIADIC items jsonb[]) RETURNS jsonb LANGUAGE sql AS $$
+CREATE FUNCTION _regress_body(VARIADIC items jsonb[]) RETURNS jsonb LANGUAGE sql AS $$
   SELECT jsonb_build_object('items', to_jsonb(items))
 $$;
 
 BEGIN;
 SELECT bsperm_set_user('user:default/alice');   -- a backend acting on behalf of alice
 -- W1: applied per resource ref; missing and non-canonical refs are DENY; order kept
-SELECT jsonb_pretty(bsperm_authorize(regress_body(
-  regress_read('1', '"component:default/svc-a"'), regress_read('2', '"component:default/svc-b"'),
-  regress_read('3', '"component:default/missing"'), regress_read('4', '"Component:default/SVC-A"'),
-  regress_create('5'))));
+SELECT jsonb_pretty(bsperm_authorize(_regress_body(
+  _regress_read('1', '"component:default/svc-a"'), _regress_read('2', '"component:default/svc-b"'),
+  _regress_read('3', '"component:default/missing"'), _regress_read('4', '"Component:default/SVC-A"'),
+  _regress_create('5'))));
 -- W2: no resourceRef: the CONDITIONAL decision itself
-SELECT jsonb_pretty(bsperm_authorize(regress_body(regress_read('q'))));
+SELECT jsonb_pretty(bsperm_authorize(_regress_body(_regress_read('q'))));
 -- W4: an array of refs gives an array of results, duplicates included
-SELECT bsperm_authorize(regress_body(regress_read('b',
+SELECT bsperm_authorize(_regress_body(_regress_read('b',
   '["component:default/svc-a","component:default/svc-b","component:default/svc-a"]')));
 -- W9: no items
 SELECT bsperm_authorize('{"items":[]}'::jsonb);
 -- duplicate ids are answered twice; "" is no resourceRef (W6)
-SELECT bsperm_authorize(regress_body(regress_create('d'), regress_create('d'), regress_read('e', '""')));
+SELECT bsperm_authorize(_regress_body(_regress_create('d'), _regress_create('d'), _regress_read('e', '""')));
 -- basic permission without an action takes "use" lines; unknown permissions are decided too
 SELECT bsperm_authorize('{"items":[
   {"id":"v","permission":{"type":"basic","name":"catalog.entity.validate","attributes":{}}},
   {"id":"u","permission":{"type":"basic","name":"not.registered","attributes":{},"extra":1}}]}'::jsonb);
 -- a definitive decision for an array ref is a single result (alice is now a superuser)
 INSERT INTO superusers VALUES ('user:default/alice');
-SELECT bsperm_authorize(regress_body(regress_read('s', '["component:default/svc-a","component:default/missing"]')));
+SELECT bsperm_authorize(_regress_body(_regress_read('s', '["component:default/svc-a","component:default/missing"]')));
 ROLLBACK;
 
 -- W3: a direct user (no bsperm_set_user: role mapping or anonymous) must name the resource
 \set VERBOSITY default
-SELECT bsperm_authorize(regress_body(regress_create('1'), regress_read('2')));
-SELECT bsperm_authorize(regress_body(regress_read('2', '"component:default/svc-a"'))) AS anonymous_with_ref;
+SELECT bsperm_authorize(_regress_body(_regress_create('1'), _regress_read('2')));
+SELECT bsperm_authorize(_regress_body(_regress_read('2', '"component:default/svc-a"'))) AS anonymous_with_ref;
 
 -- body errors (400, zod's issue list)
 SELECT bsperm_authorize('{}'::jsonb);
@@ -73,24 +73,24 @@ SELECT bsperm_authorize('{"items":[{"id":"1","permission":{"type":"resource","na
 SELECT bsperm_authorize('{"items":[{"id":"1","permission":{"type":"basic","name":"x","attributes":{}},"resourceRef":"component:default/svc-a"}]}'::jsonb);
 SELECT bsperm_authorize('{"items":[{"id":"1","permission":{"type":"basic","name":"x","attributes":{}},"resourceRef":null}]}'::jsonb);
 -- W7: an empty array of refs; a ref that is not a string
-SELECT bsperm_authorize(regress_body(regress_read('1', '[]')));
-SELECT bsperm_authorize(regress_body(regress_read('1', '["component:default/svc-a", 3]')));
-SELECT bsperm_authorize(regress_body(regress_read('1', '5')));
+SELECT bsperm_authorize(_regress_body(_regress_read('1', '[]')));
+SELECT bsperm_authorize(_regress_body(_regress_read('1', '["component:default/svc-a", 3]')));
+SELECT bsperm_authorize(_regress_body(_regress_read('1', '5')));
 
 -- how conditions are applied (W12, W13, W16, W17: see 37_apply_conditions)
 BEGIN;
 SELECT bsperm_set_user('user:default/alice');
 -- W14: the leaf resourceType is not compared
 UPDATE conditional_policies SET conditions = '{"rule":"IS_ENTITY_KIND","resourceType":"WRONG-TYPE","params":{"kinds":["component"]}}';
-SELECT bsperm_authorize(regress_body(regress_read('w14', '"component:default/svc-a"')));
+SELECT bsperm_authorize(_regress_body(_regress_read('w14', '"component:default/svc-a"')));
 -- W18: not(...) over a missing resource is still DENY
 UPDATE conditional_policies SET conditions = '{"not":{"rule":"IS_ENTITY_KIND","resourceType":"catalog-entity","params":{"kinds":["group"]}}}';
-SELECT bsperm_authorize(regress_body(regress_read('w18', '["component:default/missing","component:default/svc-a"]')));
+SELECT bsperm_authorize(_regress_body(_regress_read('w18', '["component:default/missing","component:default/svc-a"]')));
 ROLLBACK;
 \set VERBOSITY terse
 
 -- NULL in, NULL out
 SELECT bsperm_authorize(NULL::jsonb) IS NULL AS null_body;
 
-DROP FUNCTION regress_read(text, jsonb), regress_create(text), regress_body(jsonb[]);
+DROP FUNCTION _regress_read(text, jsonb), _regress_create(text), _regress_body(jsonb[]);
 DROP EXTENSION bsperm CASCADE;

@@ -28,7 +28,7 @@ INSERT INTO conditional_policies (role, plugin_id, resource_type, actions, condi
   ('role:default/everyone', 'catalog', 'catalog-entity', '{read}',
    '{"rule":"IS_ENTITY_OWNER","resourceType":"catalog-entity","params":{"claims":["$ownerRefs"]}}');
 
-CREATE FUNCTION regress_as(u text) RETURNS TABLE (question text, answer text)
+CREATE FUNCTION _regress_as(u text) RETURNS TABLE (question text, answer text)
 LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM bsperm.bsperm_set_user(u);
@@ -42,7 +42,7 @@ BEGIN
     ('read, no resource', bsperm.bsperm_authorize('catalog.entity.read'));
 END $$;
 
-CREATE FUNCTION regress_readable(u text) RETURNS text
+CREATE FUNCTION _regress_readable(u text) RETURNS text
 LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM bsperm.bsperm_set_user(u);
@@ -58,7 +58,7 @@ SELECT q.question,
        max(answer) FILTER (WHERE who = 'anonymous') AS anonymous
   FROM (VALUES ('alice', 'user:default/alice'), ('bob', 'user:default/bob'),
                ('carol', 'user:default/carol'), ('anonymous', NULL)) AS users(who, ref),
-       LATERAL regress_as(ref) AS q
+       LATERAL _regress_as(ref) AS q
  GROUP BY q.question ORDER BY q.question;
 -- the conditions each one gets, placeholders filled in
 SELECT bsperm_set_user('user:default/alice');
@@ -66,9 +66,9 @@ SELECT bsperm_authorize_conditional('catalog.entity.read') -> 'conditions' AS al
 SELECT bsperm_set_user('user:default/carol');
 SELECT bsperm_authorize_conditional('catalog.entity.read') -> 'conditions' AS carol;
 -- what each one may read, as a list
-SELECT who, regress_readable('user:default/' || who) AS readable
+SELECT who, _regress_readable('user:default/' || who) AS readable
   FROM (VALUES ('alice'), ('bob'), ('carol')) AS u(who);
 COMMIT;
 
-DROP FUNCTION regress_as(text), regress_readable(text);
+DROP FUNCTION _regress_as(text), _regress_readable(text);
 DROP EXTENSION bsperm CASCADE;

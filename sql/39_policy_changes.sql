@@ -13,21 +13,21 @@ INSERT INTO roles VALUES ('role:default/readers');
 
 SELECT dblink_connect('other', format('dbname=%s port=%s host=%s', current_database(),
   current_setting('port'), split_part(current_setting('unix_socket_directories'), ',', 1))) AS connected;
-CREATE FUNCTION regress_other(perm text DEFAULT 'catalog.location.read') RETURNS text LANGUAGE sql AS $$
+CREATE FUNCTION _regress_other(perm text DEFAULT 'catalog.location.read') RETURNS text LANGUAGE sql AS $$
   SELECT answer FROM dblink('other', format('SELECT bsperm.bsperm_authorize(%L)', perm)) AS t(answer text)
 $$;
 
-SELECT regress_other() AS before;                 -- DENY, and the other session has a warm cache
+SELECT _regress_other() AS before;                 -- DENY, and the other session has a warm cache
 INSERT INTO permission_policies (member, object, action, effect)
   VALUES ('user:default/alice', 'catalog.location.read', 'read', 'allow');
-SELECT regress_other() AS after_commit;           -- ALLOW
+SELECT _regress_other() AS after_commit;           -- ALLOW
 
 BEGIN;
 DELETE FROM permission_policies;
 SELECT bsperm_authorize('catalog.location.read') AS own_uncommitted_change;
-SELECT regress_other() AS other_before_commit;    -- still ALLOW
+SELECT _regress_other() AS other_before_commit;    -- still ALLOW
 COMMIT;
-SELECT regress_other() AS other_after_commit;     -- DENY
+SELECT _regress_other() AS other_after_commit;     -- DENY
 
 BEGIN;
 INSERT INTO permission_policies (member, object, action, effect)
@@ -35,34 +35,34 @@ INSERT INTO permission_policies (member, object, action, effect)
 SELECT bsperm_authorize('catalog.location.read') AS own_change_seen;
 ROLLBACK;
 SELECT bsperm_authorize('catalog.location.read') AS after_rollback,
-       regress_other() AS other_after_rollback;   -- DENY, DENY
+       _regress_other() AS other_after_rollback;   -- DENY, DENY
 
 -- a repeatable-read transaction keeps answering from its snapshot
 SELECT dblink_exec('other', 'BEGIN ISOLATION LEVEL REPEATABLE READ');
-SELECT regress_other() AS rr_first;
+SELECT _regress_other() AS rr_first;
 INSERT INTO permission_policies (member, object, action, effect)
   VALUES ('user:default/alice', 'catalog.location.read', 'read', 'allow');
-SELECT regress_other() AS rr_same_snapshot;       -- DENY
+SELECT _regress_other() AS rr_same_snapshot;       -- DENY
 SELECT dblink_exec('other', 'COMMIT');
-SELECT regress_other() AS rr_next_transaction;    -- ALLOW
+SELECT _regress_other() AS rr_next_transaction;    -- ALLOW
 
 -- group membership lives in the catalog: changing a User entity counts too
 SELECT bsperm_import_rbac_csv('p, role:default/readers, catalog.location.create, create, allow
 g, group:default/team-a, role:default/readers');
-SELECT regress_other('catalog.location.create') AS before_joining;
+SELECT _regress_other('catalog.location.create') AS before_joining;
 UPDATE entities SET entity = entity || '{"relations":[{"type":"memberOf","targetRef":"group:default/team-a"}]}'
  WHERE entity_ref = 'user:default/alice';
-SELECT regress_other('catalog.location.create') AS after_joining;
+SELECT _regress_other('catalog.location.create') AS after_joining;
 SELECT dblink_exec('other', 'BEGIN');
 SELECT * FROM dblink('other', 'SELECT bsperm.bsperm_set_user(''user:default/alice''), bsperm.bsperm_current_identity()::text')
   AS t(set text, identity text);
 SELECT dblink_exec('other', 'COMMIT');
 DELETE FROM entities WHERE entity_ref = 'group:default/team-a';   -- a Group entity changes too
-SELECT regress_other('catalog.location.create') AS group_entity_gone;  -- the relation is on the user: still ALLOW
+SELECT _regress_other('catalog.location.create') AS group_entity_gone;  -- the relation is on the user: still ALLOW
 DELETE FROM entities WHERE entity_ref = 'user:default/alice';
-SELECT regress_other('catalog.location.create') AS user_entity_gone;   -- DENY
+SELECT _regress_other('catalog.location.create') AS user_entity_gone;   -- DENY
 
 SELECT dblink_disconnect('other');
-DROP FUNCTION regress_other(text);
+DROP FUNCTION _regress_other(text);
 DROP EXTENSION dblink;
 DROP EXTENSION bsperm CASCADE;

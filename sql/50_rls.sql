@@ -84,12 +84,12 @@ BEGIN; SELECT bsperm_set_user('user:default/alice'); EXECUTE names_q; COMMIT;
 RESET plan_cache_mode;
 -- a PL/pgSQL function caches its plan too
 RESET ROLE;
-CREATE FUNCTION pg_temp.count_visible() RETURNS bigint LANGUAGE plpgsql AS $$
+CREATE FUNCTION pg_temp._count_visible() RETURNS bigint LANGUAGE plpgsql AS $$
 BEGIN RETURN (SELECT count(*) FROM bsperm.entities); END $$;
 SET ROLE bsperm_test_app;
-BEGIN; SELECT bsperm_set_user('user:default/alice'); SELECT pg_temp.count_visible() AS alice_count; COMMIT;
-BEGIN; SELECT bsperm_set_user('user:default/carol'); SELECT pg_temp.count_visible() AS carol_count; COMMIT;
-SELECT pg_temp.count_visible() AS anonymous_count;
+BEGIN; SELECT bsperm_set_user('user:default/alice'); SELECT pg_temp._count_visible() AS alice_count; COMMIT;
+BEGIN; SELECT bsperm_set_user('user:default/carol'); SELECT pg_temp._count_visible() AS carol_count; COMMIT;
+SELECT pg_temp._count_visible() AS anonymous_count;
 
 -- writes: refresh (UPDATE) and delete only where allowed; a change may not move a row out of reach
 BEGIN; SELECT bsperm_set_user('user:default/alice');
@@ -132,8 +132,8 @@ SET search_path = bsperm, public;
 -- a view and a SECURITY DEFINER function of her own run with her own (anonymous) view
 CREATE VIEW mallory.all_entities AS SELECT entity FROM bsperm.entities;
 SELECT count(*) AS through_view FROM mallory.all_entities;
-CREATE FUNCTION mallory.peek() RETURNS bigint LANGUAGE sql SECURITY DEFINER AS $$ SELECT count(*) FROM bsperm.entities $$;
-SELECT mallory.peek() AS through_definer;
+CREATE FUNCTION mallory._peek() RETURNS bigint LANGUAGE sql SECURITY DEFINER AS $$ SELECT count(*) FROM bsperm.entities $$;
+SELECT mallory._peek() AS through_definer;
 -- a leaky function sees only the rows the policy lets through (none)
 CREATE FUNCTION mallory.leak(e jsonb) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS
   $$ BEGIN RAISE NOTICE 'leaked %', e->'metadata'->>'name'; RETURN true; END $$;
@@ -200,7 +200,7 @@ BEGIN; SELECT bsperm_set_user('user:default/dave'); EXECUTE names_q; COMMIT;
 RESET ROLE;
 RESET plan_cache_mode;
 DEALLOCATE names_q;
-DROP FUNCTION pg_temp.count_visible();
+DROP FUNCTION pg_temp._count_visible();
 
 DROP EXTENSION bsperm CASCADE;
 REVOKE bsperm_trusted FROM bsperm_test_app;
