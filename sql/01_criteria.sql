@@ -26,6 +26,9 @@ SELECT bsperm_matches('{"kind":"API"}', NULL) IS NULL AS null_criteria;
 \set VERBOSITY default
 SELECT bsperm_validate_criteria('[]');
 SELECT bsperm_validate_criteria('"x"');
+SELECT bsperm_validate_criteria('3');
+SELECT bsperm_validate_criteria('null');
+SELECT count(*) FROM (VALUES ('{}'::jsonb)) v(e) WHERE e @~ 'true';
 SELECT bsperm_validate_criteria('{}');
 SELECT bsperm_validate_criteria('{"allOf":[]}');
 SELECT bsperm_validate_criteria('{"anyOf":{}}');

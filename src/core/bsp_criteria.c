@@ -92,6 +92,12 @@ bsp_json_parse(const char *text, size_t len, int max_depth, const char *root,
 	}
 	o = json_tokener_parse_ex(tok, text, (int) len);
 	jerr = json_tokener_get_error(tok);
+	/* a bare number or literal is complete only at the end of the input */
+	if (jerr == json_tokener_continue && o == NULL)
+	{
+		o = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+	}
 	if (jerr == json_tokener_error_depth)
 	{
 		bsp_fail(err, BSP_ERR_LIMIT, root,

@@ -162,6 +162,10 @@ test_criteria(void)
 				 BSP_ERR_INVALID, "criteria", "ambiguous");
 	expect_error("{\"rule\":\"HAS_SPEC\",\"params\":{\"key\":\"a\"}}", BSP_ERR_INVALID, "criteria.resourceType", "required");
 	expect_error("{\"allOf\":[{", BSP_ERR_SYNTAX, "criteria", "");
+	/* bare scalars are complete documents, of the wrong type */
+	expect_error("3", BSP_ERR_INVALID, "criteria", "expected object, received number");
+	expect_error("null", BSP_ERR_INVALID, "criteria", "expected object, received null");
+	expect_error("true", BSP_ERR_INVALID, "criteria", "expected object, received boolean");
 }
 
 /* ---- property test: pruned evaluation == evaluation over all rows ---- */
