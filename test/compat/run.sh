@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# bsperm compatibility suite: installs the pinned Backstage packages from npm
+# (package.json / package-lock.json here, into node_modules/ here), then
+# compares bsperm with the real Backstage code on a generated catalog, against
+# the cluster in PGHOST/PGPORT (it creates and drops its own databases
+# bsperm_compat and bsperm_compat_bs).  Last line:
+#   # suite compat: N passed, N failed[, N skipped]
+# If npm's registry cannot be reached (and the packages are not installed
+# yet), the suite says so loudly and counts itself as skipped.
+#
+#   BSPERM_COMPAT_SEED=N       another catalog and other criteria (default 20240601)
+#   BSPERM_COMPAT_CRITERIA=N   number of criteria documents (default 560, plus one)
+#   BSPERM_COMPAT_KEEP=1       keep both databases for inspection
+#   BSPERM_COMPAT_OUT=DIR      where the report goes (default test/compat/out)
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+skip() {
+	echo
+	echo "##########################################################################"
+	echo "##  COMPAT SUITE SKIPPED: $1"
+	echo "##  bsperm was NOT compared with Backstage in this run."
+	echo "##########################################################################"
+	echo
+	echo "# suite compat: 0 passed, 0 failed, 1 skipped"
+	exit 0
+}
+
+command -v node >/dev/null && command -v npm >/dev/null || skip "node/npm not installed"
+
+# install unless node_modules already holds exactly this lock file
+stamp=node_modules/.bsperm-compat-lock
+if ! { [ -f "$stamp" ] && cmp -s package-lock.json "$stamp"; }; then
+	if ! timeout 45 npm ping --fetch-retries=1 --fetch-timeout=20000 >/dev/null 2>&1; then
+		skip "npm registry unreachable"
+	fi
+	echo "installing the pinned Backstage packages (npm ci)..."
+	if ! npm ci --no-audit --no-fund --loglevel=error >npm-install.log 2>&1; then
+		if grep -qiE 'ENOTFOUND|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|network' npm-install.log; then
+			cat npm-install.log
+			skip "npm registry unreachable"
+		fi
+		cat npm-install.log
+		echo "COMPAT SUITE ERROR: npm ci failed"
+		echo "# suite compat: 0 passed, 1 failed"
+		exit 1
+	fi
+	rm -f npm-install.log
+	cp package-lock.json "$stamp"
+fi
+
+node compat.js
