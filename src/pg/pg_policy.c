@@ -264,16 +264,21 @@ cstring_sorted_contains(const char **arr, int n, const char *s)
 	return n > 0 && bsearch(&s, arr, n, sizeof(char *), cstring_cmp) != NULL;
 }
 
+/*
+ * Index of name in an array of n structs of the given size, sorted by
+ * their first member, a "const char *name"; -1 when absent.
+ */
 static int
-role_find(const char *name)
+name_search(const void *base, int n, size_t size, const char *name)
 {
 	int			lo = 0,
-				hi = policy.nroles - 1;
+				hi = n - 1;
 
 	while (lo <= hi)
 	{
 		int			mid = (lo + hi) / 2;
-		int			c = strcmp(policy.roles[mid].name, name);
+		const char *midname = *(const char *const *) ((const char *) base + (size_t) mid * size);
+		int			c = strcmp(midname, name);
 
 		if (c == 0)
 			return mid;
@@ -283,6 +288,12 @@ role_find(const char *name)
 			hi = mid - 1;
 	}
 	return -1;
+}
+
+static int
+role_find(const char *name)
+{
+	return name_search(policy.roles, policy.nroles, sizeof(Role), name);
 }
 
 /* ---------------------------------------------------------------------
@@ -1021,26 +1032,14 @@ bsperm_user_source(const BspUser *u)
 bool
 bsperm_lookup_permission(const char *name, BspPermission *out)
 {
-	int			lo = 0,
-				hi = policy.nperms - 1;
+	int			i;
 
 	Assert(policy.valid);
-	while (lo <= hi)
-	{
-		int			mid = (lo + hi) / 2;
-		int			c = strcmp(policy.perms[mid].name, name);
-
-		if (c == 0)
-		{
-			*out = policy.perms[mid];
-			return true;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return false;
+	i = name_search(policy.perms, policy.nperms, sizeof(BspPermission), name);
+	if (i < 0)
+		return false;
+	*out = policy.perms[i];
+	return true;
 }
 
 void
