@@ -426,6 +426,30 @@ apply_one(BspermCachedFilter *c, Jsonb *entity)
 	return bsperm_entity_matches(c, entity);
 }
 
+/*
+ * Appends ,"result": with the conditions applied to each resource of ref
+ * (entities holds them in ref order): "ALLOW"/"DENY", or an array of them
+ * for an array resourceRef.
+ */
+static void
+append_applied_result(StringInfo out, BspermCachedFilter *c, const RefArg *ref,
+					  Jsonb **entities)
+{
+	int			k;
+
+	appendStringInfoString(out, ",\"result\":");
+	if (ref->is_array)
+		appendStringInfoChar(out, '[');
+	for (k = 0; k < ref->n; k++)
+	{
+		if (k > 0)
+			appendStringInfoChar(out, ',');
+		appendStringInfoString(out, apply_one(c, entities[k]) ? "\"ALLOW\"" : "\"DENY\"");
+	}
+	if (ref->is_array)
+		appendStringInfoChar(out, ']');
+}
+
 /* The catalog is the only plugin whose conditions bsperm can apply. */
 static void
 check_appliable(const BspDecision *d)
@@ -631,19 +655,7 @@ bsperm_authorize_json(PG_FUNCTION_ARGS)
 		{
 			if (dp->filter == NULL)
 				dp->filter = decision_filter(&dp->decision);
-			appendStringInfoString(&out, ",\"result\":");
-			if (ai[i].ref.is_array)
-				appendStringInfoChar(&out, '[');
-			for (k = 0; k < ai[i].ref.n; k++)
-			{
-				if (k > 0)
-					appendStringInfoChar(&out, ',');
-				appendStringInfoString(&out,
-									   apply_one(dp->filter, entities[ai[i].first_ref + k]) ?
-									   "\"ALLOW\"" : "\"DENY\"");
-			}
-			if (ai[i].ref.is_array)
-				appendStringInfoChar(&out, ']');
+			append_applied_result(&out, dp->filter, &ai[i].ref, entities + ai[i].first_ref);
 		}
 		appendStringInfoChar(&out, '}');
 	}
@@ -849,18 +861,7 @@ bsperm_apply_conditions(PG_FUNCTION_ARGS)
 			appendStringInfoChar(&out, ',');
 		appendStringInfoString(&out, "{\"id\":");
 		escape_json(&out, ai[i].id);
-		appendStringInfoString(&out, ",\"result\":");
-		if (ai[i].ref.is_array)
-			appendStringInfoChar(&out, '[');
-		for (k = 0; k < ai[i].ref.n; k++)
-		{
-			if (k > 0)
-				appendStringInfoChar(&out, ',');
-			appendStringInfoString(&out, apply_one(c, entities[ai[i].first_ref + k]) ?
-								   "\"ALLOW\"" : "\"DENY\"");
-		}
-		if (ai[i].ref.is_array)
-			appendStringInfoChar(&out, ']');
+		append_applied_result(&out, c, &ai[i].ref, entities + ai[i].first_ref);
 		appendStringInfoChar(&out, '}');
 	}
 	appendStringInfoString(&out, "]}");
