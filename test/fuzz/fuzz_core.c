@@ -15,6 +15,7 @@
 #include "bsp_doc.h"
 #include "bsp_js.h"
 #include "../unit/unit.h"
+#include "../unit/unit_eval.h"
 
 static const char *const entities[] = {
 	"{\"kind\":\"Component\",\"metadata\":{\"name\":\"svc-a\",\"annotations\":{\"example.com/Flag\":\"Yes\"},\"tags\":[\"java\"]},"
@@ -53,20 +54,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < sizeof(entities) / sizeof(entities[0]); i++)
 		{
 			json_object *e = json_tokener_parse(entities[i]);
-			bsp_match	m1,
-						m2;
-			bsp_flat	pruned,
-						full;
+			bool		r1,
+						r2;
 
-			bsp_match_init(&m1, &ua.arena, f);
-			bsp_match_init(&m2, &ua.arena, f);
-			bsp_match_reset(&m1);
-			bsp_match_reset(&m2);
-			bsp_flat_init(&pruned, &ua.arena, f, bsp_match_row, &m1);
-			bsp_flat_init(&full, &ua.arena, NULL, bsp_match_row, &m2);
-			bsp_flatten_json(&pruned, e);
-			bsp_flatten_json(&full, e);
-			if (bsp_filter_eval(f, m1.hit) != bsp_filter_eval(f, m2.hit))
+			unit_eval_both(&ua.arena, f, e, &r1, &r2);
+			if (r1 != r2)
 				abort();
 			json_object_put(e);
 		}
