@@ -29,26 +29,29 @@ run_script() {   # file -> run it in one session
 	$P -c "SET max_parallel_workers_per_gather = 0" -c "SET jit = off" -f "$1" >/dev/null
 }
 
-# bulk insert of 100k entities: protected (policies + bsperm index) against a
-# plain table without an index and one with a jsonb_path_ops index
+# bulk insert of 100k entities: protected (policies + bsperm index) against
+# the same table without row security (bsperm index, no policies), a plain
+# table without an index and one with a jsonb_path_ops index
 bulk_insert() {
 	local n="$1" m
 	m=$(( n < 100000 ? n : 100000 ))
 	$P >/dev/null <<SQL
-DROP TABLE IF EXISTS public.bulk_protected, public.bulk_plain, public.bulk_plain_gin, public.bulk_src;
+DROP TABLE IF EXISTS public.bulk_protected, public.bulk_plain, public.bulk_plain_gin, public.bulk_plain_bsperm, public.bulk_src;
 CREATE TABLE public.bulk_src AS SELECT entity FROM public.plain_entities LIMIT $m;
 CREATE TABLE public.bulk_protected (entity jsonb NOT NULL);
 SELECT bsperm.bsperm_protect('public.bulk_protected');
 CREATE TABLE public.bulk_plain (entity jsonb NOT NULL);
 CREATE TABLE public.bulk_plain_gin (entity jsonb NOT NULL);
 CREATE INDEX ON public.bulk_plain_gin USING gin (entity jsonb_path_ops);
+CREATE TABLE public.bulk_plain_bsperm (entity jsonb NOT NULL);
+CREATE INDEX ON public.bulk_plain_bsperm USING gin (entity bsperm.bsperm_entity_ops);
 GRANT SELECT ON public.bulk_src TO bsperm_bench_app;
-GRANT SELECT, INSERT, TRUNCATE ON public.bulk_protected, public.bulk_plain, public.bulk_plain_gin TO bsperm_bench_app;
+GRANT SELECT, INSERT, TRUNCATE ON public.bulk_protected, public.bulk_plain, public.bulk_plain_gin, public.bulk_plain_bsperm TO bsperm_bench_app;
 TRUNCATE public.bench_rt;
 SQL
 	script="$(mktemp)"
 	for ((i = 1; i <= 3; i++)); do
-		for t in bulk_protected bulk_plain bulk_plain_gin; do
+		for t in bulk_protected bulk_plain_bsperm bulk_plain bulk_plain_gin; do
 			echo "TRUNCATE public.$t;"
 			ONCE=1 stmt "insert.$t" "user:default/carol" "WITH i AS (INSERT INTO public.$t SELECT entity FROM public.bulk_src RETURNING 1) SELECT count(*) FROM i"
 		done
@@ -59,8 +62,10 @@ SQL
 	$P -c "WITH m AS (SELECT name, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms FROM public.bench_rt GROUP BY name),
 	           j AS (SELECT jsonb_object_agg(name, ms) AS j FROM m)
 	       SELECT round((j->>'insert.bulk_protected')::numeric, 1) AS protected_ms,
+	              round((j->>'insert.bulk_plain_bsperm')::numeric, 1) AS same_index_no_rls_ms,
 	              round((j->>'insert.bulk_plain')::numeric, 1) AS plain_ms,
 	              round((j->>'insert.bulk_plain_gin')::numeric, 1) AS plain_jsonb_gin_ms,
+	              round(((j->>'insert.bulk_protected')::float8 / (j->>'insert.bulk_plain_bsperm')::float8)::numeric, 2) AS protected_over_no_rls,
 	              round(((j->>'insert.bulk_protected')::float8 / (j->>'insert.bulk_plain')::float8)::numeric, 2) AS protected_over_plain,
 	              round(((j->>'insert.bulk_protected')::float8 / (j->>'insert.bulk_plain_gin')::float8)::numeric, 2) AS protected_over_plain_gin
 	         FROM j"

@@ -170,31 +170,8 @@ bsp_flat_push_key(bsp_flat *f, const char *key, size_t len)
 	if (f->failed)
 		return false;
 
-	/*
-	 * Cheap rejection before any copying: with an interest filter and an
-	 * ASCII first byte, some interest key must continue the lowered path
-	 * with that byte (lowered).
-	 */
-	if (f->interest && f->sigma_depth == 0 && len > 0 &&
-		(unsigned char) key[0] < 0x80)
-	{
-		size_t		at = llen + (llen > 0 ? 1 : 0);
-		unsigned char c0 = (unsigned char) key[0];
-		int			i;
-
-		if (c0 >= 'A' && c0 <= 'Z')
-			c0 += 'a' - 'A';
-		for (i = f->klo; i < f->khi; i++)
-		{
-			const bsp_str *k = &f->interest->keys[i].key;
-
-			if (k->len > at && (unsigned char) k->s[at] == c0 &&
-				(llen == 0 || k->s[llen] == '.'))
-				break;
-		}
-		if (i == f->khi)
-			return false;
-	}
+	if (!bsp_flat_may_enter(f, key, len))
+		return false;
 
 	if (f->depth == f->stackcap)
 	{

@@ -32,6 +32,7 @@
 #define BSPERM_FLATTEN_H
 
 #include "bsp_common.h"
+#include "bsp_filter.h"
 
 /* Backstage's limits on search keys and values (UTF-16 units) */
 #define BSP_SEARCH_MAX_LEN 200
@@ -106,6 +107,39 @@ typedef struct bsp_flat
 extern void bsp_flat_init(bsp_flat *f, bsp_arena *arena,
 						  const struct bsp_filter *interest,
 						  bsp_row_fn emit, void *emit_ctx);
+/*
+ * Cheap rejection before any copying, for drivers and bsp_flat_push_key:
+ * with an interest filter and an ASCII first byte, some interest key must
+ * continue the lowered path with that byte (lowered).  False means
+ * bsp_flat_push_key would decline the member; true decides nothing.
+ */
+static inline bool
+bsp_flat_may_enter(const bsp_flat *f, const char *key, size_t len)
+{
+	size_t		llen,
+				at;
+	unsigned char c0;
+	int			i;
+
+	if (f->interest == NULL || f->sigma_depth != 0 || len == 0 ||
+		(unsigned char) key[0] >= 0x80)
+		return true;
+	llen = f->lpath.len;
+	at = llen + (llen > 0 ? 1 : 0);
+	c0 = (unsigned char) key[0];
+	if (c0 >= 'A' && c0 <= 'Z')
+		c0 += 'a' - 'A';
+	for (i = f->klo; i < f->khi; i++)
+	{
+		const char *k = f->interest->keys[i].key.s;
+		size_t		klen = f->interest->keys[i].key.len;
+
+		if (klen > at && (unsigned char) k[at] == c0 && (llen == 0 || k[llen] == '.'))
+			return true;
+	}
+	return false;
+}
+
 /* Forget the previous entity; keeps buffers (for one flattener per scan). */
 extern void bsp_flat_reset(bsp_flat *f);
 extern bool bsp_flat_push_key(bsp_flat *f, const char *key, size_t len);

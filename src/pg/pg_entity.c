@@ -140,7 +140,8 @@ walk_container(bsp_flat *f, JsonbContainer *jc, bool item)
 
 			kend = ENTRY_END(jc, i, kend);
 			vend = ENTRY_END(jc, i + count, vend);
-			if (bsp_flat_push_key(f, base + kstart, kend - kstart))
+			if (bsp_flat_may_enter(f, base + kstart, kend - kstart) &&
+				bsp_flat_push_key(f, base + kstart, kend - kstart))
 			{
 				fill_value(jc, i + count, base, vstart, vend - vstart, &v);
 				visit_value(f, &v, false);
