@@ -64,13 +64,19 @@ typedef struct BspermCachedFilter
 	bsp_match	match;
 } BspermCachedFilter;
 
+/*
+ * quiet_if_row_dependent: when the document is not the same for every row
+ * and is invalid, return a cache entry with filter == NULL instead of
+ * raising (for LEAKPROOF callers, whose errors must not depend on rows).
+ */
 extern BspermCachedFilter *bsperm_cached_filter(FunctionCallInfo fcinfo,
-												int argno, BspermDocKind kind);
+												int argno, BspermDocKind kind,
+												bool quiet_if_row_dependent);
 
 /* Flattens a jsonb entity into the flattener (pg_entity.c). */
 extern void bsperm_flatten_jsonb(bsp_flat *f, Jsonb *entity);
 
-/* Does the entity satisfy the cached filter?  Allocates in c->rowcxt. */
+/* Does the entity satisfy the cached filter (non-NULL)?  Allocates in c->rowcxt. */
 extern bool bsperm_entity_matches(BspermCachedFilter *c, Jsonb *entity);
 
 /* Schema of the calling function, i.e. bsperm's, quoted for SQL. */

@@ -29,7 +29,7 @@ Datum
 bsperm_matches(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *entity = PG_GETARG_JSONB_P(0);
-	BspermCachedFilter *c = bsperm_cached_filter(fcinfo, 1, BSPERM_DOC_CRITERIA);
+	BspermCachedFilter *c = bsperm_cached_filter(fcinfo, 1, BSPERM_DOC_CRITERIA, false);
 
 	PG_RETURN_BOOL(bsperm_entity_matches(c, entity));
 }
@@ -39,8 +39,11 @@ Datum
 bsperm_filter_matches(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *entity = PG_GETARG_JSONB_P(0);
-	BspermCachedFilter *c = bsperm_cached_filter(fcinfo, 1, BSPERM_DOC_FILTER);
+	BspermCachedFilter *c = bsperm_cached_filter(fcinfo, 1, BSPERM_DOC_FILTER, true);
 
+	/* an invalid filter computed from the row matches nothing (see above) */
+	if (c->filter == NULL)
+		PG_RETURN_BOOL(false);
 	PG_RETURN_BOOL(bsperm_entity_matches(c, entity));
 }
 

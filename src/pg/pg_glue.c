@@ -76,40 +76,53 @@ bsperm_report_error(const bsp_error *err, const char *what)
 			 errmsg("invalid %s at %s: %s", what, err->path, err->message)));
 }
 
-bsp_filter *
-bsperm_compile(Jsonb *doc, BspermDocKind kind, bsp_arena *arena,
-			   bsp_sbuf *normalized)
+/* Compiles; on invalid input fills err and returns NULL (out of memory raises). */
+static bsp_filter *
+compile_or_null(Jsonb *doc, BspermDocKind kind, bsp_arena *arena,
+				bsp_sbuf *normalized, bsp_error *err)
 {
 	char	   *text;
-	bsp_error	err;
 	bsp_limits	limits;
 	bsp_filter *filter = NULL;
 	bool		ok;
-	const char *what = (kind == BSPERM_DOC_CRITERIA) ?
-		"permission criteria" : "entity filter";
 
-	bsp_error_clear(&err);
+	bsp_error_clear(err);
 	bsperm_current_limits(&limits);
 	text = JsonbToCString(NULL, &doc->root, VARSIZE(doc));
 	if (kind == BSPERM_DOC_CRITERIA)
 		ok = bsp_criteria_compile_text(arena, text, strlen(text), &limits,
-									   &filter, normalized, &err);
+									   &filter, normalized, err);
 	else
 		ok = bsp_filter_parse_text(arena, text, strlen(text), &limits,
-								   &filter, &err);
-	if (!ok)
-		bsperm_report_error(&err, what);
+								   &filter, err);
+	if (!ok && err->kind == BSP_ERR_OOM)
+		bsperm_report_error(err, "");
+	return ok ? filter : NULL;
+}
+
+bsp_filter *
+bsperm_compile(Jsonb *doc, BspermDocKind kind, bsp_arena *arena,
+			   bsp_sbuf *normalized)
+{
+	bsp_error	err;
+	bsp_filter *filter = compile_or_null(doc, kind, arena, normalized, &err);
+
+	if (filter == NULL)
+		bsperm_report_error(&err, kind == BSPERM_DOC_CRITERIA ?
+							"permission criteria" : "entity filter");
 	return filter;
 }
 
 BspermCachedFilter *
-bsperm_cached_filter(FunctionCallInfo fcinfo, int argno, BspermDocKind kind)
+bsperm_cached_filter(FunctionCallInfo fcinfo, int argno, BspermDocKind kind,
+					 bool quiet_if_row_dependent)
 {
 	BspermCachedFilter *c = (BspermCachedFilter *) fcinfo->flinfo->fn_extra;
 	Jsonb	   *doc;
 	Size		len;
 	MemoryContext old;
 	bsp_arena	arena;
+	bool		stable;
 
 	/* a constant (or stable parameter) needs no comparison after the first row */
 	if (c && c->stable && c->filter)
@@ -136,19 +149,36 @@ bsperm_cached_filter(FunctionCallInfo fcinfo, int argno, BspermDocKind kind)
 		c->filter = NULL;
 	}
 
-	/* compile in a scratch context so a failure leaves the cache empty */
+	/*
+	 * Compile in the cache's context; a failure leaves the cache empty.  An
+	 * invalid document that is not the same for every row (it is computed
+	 * from the row) is not an error: raising one would reveal row data
+	 * through a function that is declared LEAKPROOF.  The cache then holds
+	 * no filter and the caller answers "no match".
+	 */
 	old = MemoryContextSwitchTo(c->cxt);
 	bsperm_arena_init(&arena, c->cxt);
-	c->filter = bsperm_compile(doc, kind, &arena, NULL);
+	stable = get_fn_expr_arg_stable(fcinfo->flinfo, argno);
+	if (stable || !quiet_if_row_dependent)
+		c->filter = bsperm_compile(doc, kind, &arena, NULL);
+	else
+	{
+		bsp_error	err;
+
+		c->filter = compile_or_null(doc, kind, &arena, NULL, &err);
+	}
 	c->arena = arena;
-	if (!bsp_match_init(&c->match, &c->arena, c->filter))
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	bsp_flat_init(&c->flat, &c->arena, c->filter, bsp_match_row, &c->match);
+	if (c->filter)
+	{
+		if (!bsp_match_init(&c->match, &c->arena, c->filter))
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		bsp_flat_init(&c->flat, &c->arena, c->filter, bsp_match_row, &c->match);
+	}
 	c->doc = palloc(len);
 	memcpy(c->doc, doc, len);
 	c->doclen = len;
 	c->kind = kind;
-	c->stable = get_fn_expr_arg_stable(fcinfo->flinfo, argno);
+	c->stable = stable;
 	MemoryContextSwitchTo(old);
 	return c;
 }
