@@ -156,6 +156,9 @@ SELECT bsperm_unprotect('bsperm.entities');
 SELECT bsperm_protect('bsperm.entities');
 UPDATE bsperm.protected_tables SET select_permission = 'catalog.location.read';
 INSERT INTO bsperm.protected_tables (relid, entity_column) VALUES ('bsperm.entities', 'entity');
+-- forcing every session to re-plan with bsperm's invalidation trigger
+CREATE TABLE mallory.noise (x int);
+CREATE TRIGGER noise AFTER INSERT ON mallory.noise FOR EACH STATEMENT EXECUTE FUNCTION bsperm.bsperm_policy_changed();
 -- reading or writing policy
 SELECT count(*) FROM bsperm.role_members;
 INSERT INTO bsperm.role_members (role, member) VALUES ('role:default/admin', 'user:default/mallory');

@@ -10,6 +10,9 @@ CREATE FUNCTION @extschema@.bsperm_policy_changed()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'bsperm_policy_changed'
 LANGUAGE C;
+-- Every use makes all sessions re-plan: only the extension's owner attaches it
+-- (grant EXECUTE to the owner of tables that feed a custom policy function).
+REVOKE EXECUTE ON FUNCTION @extschema@.bsperm_policy_changed() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.bsperm_policy_changed() IS
   'statement trigger on policy tables: makes every session replan and re-decide after the change commits';
 
