@@ -229,22 +229,19 @@ REVOKE ALL ON FUNCTION @extschema@.policy_changed() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.policy_changed() IS
   'statement trigger: a policy table changed, cached decisions are stale';
 
-CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.permissions
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.policy_changed();
-CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.roles
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.policy_changed();
-CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.role_members
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.policy_changed();
-CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.permission_policies
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.policy_changed();
-CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.conditional_policies
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.policy_changed();
-CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.superusers
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.policy_changed();
-CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.policy_config
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.policy_changed();
-CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.role_users
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.policy_changed();
+DO $do$
+DECLARE
+  t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['permissions', 'roles', 'role_members', 'permission_policies',
+                           'conditional_policies', 'superusers', 'policy_config', 'role_users']
+  LOOP
+    EXECUTE pg_catalog.format(
+      'CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.%I
+         FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.policy_changed()', t);
+  END LOOP;
+END
+$do$;
 
 -- Group memberships come from User and Group entities: a change to one of
 -- them changes whose roles and claims are whose.  Other kinds cost a scan of
