@@ -1,46 +1,39 @@
 /*-------------------------------------------------------------------------
  * pg_rls.c
- *	  Row-level security: decisions folded into plans, and keeping those
- *	  plans honest.
+ *	  Row-level security: the decision a policy applies, folded into plans.
  *
- * A protected table carries ordinary policies such as
+ * A protected table carries RESTRICTIVE policies such as
  *
- *	 USING (entity OPERATOR(bsperm.@~) bsperm.bsperm_rls_filter('catalog.entity.read'))
+ *	 USING (bsperm.bsperm_rls_check(entity, 'catalog.entity.read'))
  *
- * bsperm_rls_filter() returns the EntityFilter of the current identity's
- * decision: {"allOf": []} for ALLOW, {"anyOf": []} for DENY, the
- * conditions' filter for CONDITIONAL.  Evaluated per row, that would cost
- * a decision per row and hide the filter from the index.  Instead both
- * functions have planner support (SupportRequestSimplify):
+ * bsperm_rls_check() is true when the current identity's decision for the
+ * permission lets the row through.  Evaluated per row it would cost a
+ * decision lookup per row and hide the filter from the index, so while a
+ * query is planned its support function replaces the call with the
+ * decision itself:
  *
- *	 - bsperm_rls_filter('<const>') is folded to the Const filter while the
- *	   query is planned, so a CONDITIONAL decision becomes an ordinary index
- *	   condition on the GIN operator class;
- *	 - entity @~ '<filter without leaves>' is folded to true or false, so an
- *	   ALLOW costs nothing per row and a DENY becomes a one-time "false"
- *	   filter that never scans the table.
+ *	 - ALLOW becomes true (nothing per row; "entity IS NOT NULL" when the
+ *	   column may be NULL),
+ *	 - DENY becomes false (a one-time filter: the table is never scanned),
+ *	 - CONDITIONAL becomes "entity @~ '<filter>'", an index condition of
+ *	   the GIN operator class.
  *
- * A folded plan is only valid for the identity and the policy it was made
- * with.  Every change of either calls ResetPlanCache(), which makes every
- * cached plan of this backend (prepared statements, PL/pgSQL) replan on
- * next use:
- *	 - identity changes in this backend call bsperm_identity_changed();
- *	 - a committed change of policy data anywhere fires the trigger
- *	   bsperm_policy_changed(), which queues a relcache invalidation of the
- *	   marker table bsperm.policy_epoch; every backend receives it when the
- *	   change commits (its own backend at the next command) and the relcache
- *	   callback below resets its plans and bumps bsperm_policy_epoch, which
- *	   decision caches compare against.
- * One-shot statements are planned afresh anyway.
+ * Only the planner hook's plans fold (pg_rls_plans.c makes them depend on
+ * the decision and checks it again when they start); anywhere else (a
+ * domain's CHECK, an expression planned outside a query) the call is
+ * evaluated, one decision per statement.
  *
- * A backend processes other sessions' invalidations when it takes a lock
- * it does not hold yet, so inside a transaction that has already read a
- * protected table a committed policy change could go unnoticed.  A
- * post-parse-analysis hook therefore accepts pending invalidations before
- * every statement (cheap when there are none).  A statement executed
- * through the extended protocol's Bind/Execute without a new Parse, in a
- * transaction that already holds its locks, sees the change from its next
- * transaction on (doc/rls.md).
+ * bsperm_rls_filter() returns the same decision as an EntityFilter, for
+ * people and for queries that want it as a value; it is never folded.
+ *
+ * The estimator of @~ (bsperm_filter_sel) never evaluates a user's filter
+ * on sampled rows of a table whose row security applies to the user: the
+ * samples include rows the user may not see.  A policy's own filter is
+ * estimated from all statistics: that estimate describes what the user
+ * may see.
+ *
+ * Memory: decisions are made in the caller's context; the per-call-site
+ * caches live in fn_mcxt and are rebuilt at each statement.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -49,211 +42,216 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_type.h"
-#include "commands/trigger.h"
+#include "common/hashfn.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/pathnodes.h"
 #include "nodes/supportnodes.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
-#include "parser/analyze.h"
-#include "parser/parse_func.h"
 #include "utils/builtins.h"
-#include "utils/inval.h"
+#include "utils/datum.h"
+#include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/plancache.h"
+#include "utils/rls.h"
+#include "utils/selfuncs.h"
 #include "utils/syscache.h"
 
 #include "bsperm.h"
 #include "bsp_doc.h"
+#include "pg_policy.h"
+#include "pg_rls.h"
 
-uint64		bsperm_policy_epoch = 1;
-static post_parse_analyze_hook_type prev_post_parse_analyze_hook = NULL;
-static Oid	policy_marker_oid = InvalidOid;
-static bool callback_registered = false;
+#define CATALOG_PLUGIN "catalog"
+#define CATALOG_RESOURCE "catalog-entity"
 
-/*
- * Relcache invalidation callback (no catalog access allowed here).  While
- * the marker's OID is unknown (never looked up, or the extension may have
- * been re-created) every invalidation counts, so none can be missed; the
- * OID is looked up again at the next fold.
- */
-static void
-policy_relcache_callback(Datum arg, Oid relid)
-{
-	if (relid == InvalidOid || !OidIsValid(policy_marker_oid) || relid == policy_marker_oid)
-	{
-		bsperm_policy_epoch++;
-		ResetPlanCache();
-		if (relid != InvalidOid)
-			policy_marker_oid = InvalidOid;
-	}
-}
+/* the @~ function (pg_functions.c), called directly for unfolded checks */
+extern Datum bsperm_filter_matches(PG_FUNCTION_ARGS);
 
-/* Remembers the marker table's OID; call outside invalidation callbacks. */
-static void
-ensure_policy_callback(void)
-{
-	if (!callback_registered)
-	{
-		CacheRegisterRelcacheCallback(policy_relcache_callback, (Datum) 0);
-		callback_registered = true;
-	}
-	if (!OidIsValid(policy_marker_oid))
-	{
-		Oid			nsp = get_namespace_oid("bsperm", true);
+/* ---- decisions ---- */
 
-		if (OidIsValid(nsp))
-			policy_marker_oid = get_relname_relid("policy_epoch", nsp);
-	}
-}
-
-static void
-rls_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
-{
-	if (prev_post_parse_analyze_hook)
-		prev_post_parse_analyze_hook(pstate, query, jstate);
-	if (callback_registered)
-		AcceptInvalidationMessages();
-}
-
-void
-bsperm_rls_init(void)
-{
-	prev_post_parse_analyze_hook = post_parse_analyze_hook;
-	post_parse_analyze_hook = rls_post_parse_analyze;
-}
-
-void
-bsperm_identity_changed(void)
-{
-	ResetPlanCache();
-}
-
-/*
- * Trigger on every table whose rows decide access (policies, roles,
- * members, permissions, protected tables...): a statement-level AFTER
- * trigger.  Queues the invalidation; nothing happens unless the
- * transaction commits (or, in this backend, at the next command).
- */
-PG_FUNCTION_INFO_V1(bsperm_policy_changed);
-Datum
-bsperm_policy_changed(PG_FUNCTION_ARGS)
-{
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("bsperm_policy_changed() must be called as a trigger")));
-	ensure_policy_callback();
-	if (!OidIsValid(policy_marker_oid))
-		elog(ERROR, "bsperm.policy_epoch is missing");
-	CacheInvalidateRelcacheByRelid(policy_marker_oid);
-	return PointerGetDatum(NULL);
-}
-
-/* ---- bsperm_rls_filter ---- */
-
-/* Looked up at every call (once per statement), so a re-created extension is found. */
-static Oid
-decision_function_oid(void)
-{
-	Oid			argtypes[1] = {TEXTOID};
-	List	   *name = list_make2(makeString("bsperm"),
-								  makeString("bsperm_authorize_conditional"));
-
-	return LookupFuncName(name, 1, argtypes, false);
-}
-
-/*
- * The EntityFilter that row-level security applies for permission, for
- * the current identity.  Any decision that is not well-formed is an ERROR
- * (fail closed: the statement does not run).
- */
 static Jsonb *
-rls_filter_for(text *permission)
+jsonb_from_cstring(const char *s)
 {
-	Jsonb	   *decision;
-	JsonbValue	v;
-	JsonbValue *res;
-	char	   *result;
-
-	ensure_policy_callback();
-	decision = DatumGetJsonbP(OidFunctionCall1(decision_function_oid(),
-											   PointerGetDatum(permission)));
-	res = getKeyJsonValueFromContainer(&decision->root, "result", 6, &v);
-	if (res == NULL || res->type != jbvString)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("policy decision for \"%s\" has no result", text_to_cstring(permission))));
-	result = pnstrdup(res->val.string.val, res->val.string.len);
-	if (strcmp(result, "ALLOW") == 0)
-		return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{\"allOf\": []}")));
-	if (strcmp(result, "DENY") == 0)
-		return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{\"anyOf\": []}")));
-	if (strcmp(result, "CONDITIONAL") == 0)
-	{
-		JsonbValue	cv;
-		Jsonb	   *conditions;
-		bsp_arena	arena;
-		bsp_sbuf	out;
-		bsp_filter *f;
-
-		if (getKeyJsonValueFromContainer(&decision->root, "conditions", 10, &cv) == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("conditional decision for \"%s\" has no conditions",
-							text_to_cstring(permission))));
-		conditions = JsonbValueToJsonb(&cv);
-		bsperm_arena_init(&arena, CurrentMemoryContext);
-		f = bsperm_compile(conditions, BSPERM_DOC_CRITERIA, &arena, NULL);
-		bsp_sbuf_init(&out, &arena);
-		bsp_filter_to_json(&out, f->root);
-		if (out.failed)
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-		return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_EXCEPTION),
-			 errmsg("unrecognized policy decision result \"%s\"", result)));
-	return NULL;				/* keep compiler quiet */
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s)));
 }
+
+/* The EntityFilter of conditions (catalog criteria), and whether it is constant. */
+static Jsonb *
+conditions_filter(Jsonb *conditions, bool *constant, bool *value)
+{
+	bsp_arena	arena;
+	bsp_sbuf	out;
+	bsp_filter *f;
+
+	bsperm_arena_init(&arena, CurrentMemoryContext);
+	f = bsperm_compile(conditions, BSPERM_DOC_CRITERIA, &arena, NULL);
+	*constant = (f->nleaves == 0);
+	*value = *constant && bsp_filter_true_on_empty(f);
+	bsp_sbuf_init(&out, &arena);
+	if (!bsp_filter_to_json(&out, f->root) || out.failed)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	return jsonb_from_cstring(out.data);
+}
+
+void
+bsperm_rls_decide(const char *permission, bool want_filter, RlsDecision *out)
+{
+	BspUser    *user = bsperm_policy_user();
+	BspPermission perm;
+	BspDecision d;
+
+	memset(out, 0, sizeof(*out));
+	if (!bsperm_lookup_permission(permission, &perm))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("permission \"%s\" does not exist", permission),
+				 errhint("Row-level security needs a permission registered in bsperm.permissions.")));
+	bsperm_decide(user, &perm, &d);
+	switch (d.result)
+	{
+		case BSP_ALLOW:
+			out->outcome = RLS_ALLOW;
+			return;
+		case BSP_DENY:
+			out->outcome = RLS_DENY;
+			return;
+		case BSP_CONDITIONAL:
+			break;
+	}
+	if (d.plugin_id == NULL || d.resource_type == NULL || d.conditions == NULL ||
+		strcmp(d.plugin_id, CATALOG_PLUGIN) != 0 || strcmp(d.resource_type, CATALOG_RESOURCE) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("conditional decision for permission \"%s\" cannot filter catalog entities",
+						permission),
+				 errdetail("The conditions are for plugin \"%s\" and resource type \"%s\".",
+						   d.plugin_id ? d.plugin_id : "", d.resource_type ? d.resource_type : "")));
+	out->outcome = RLS_FILTER;
+	out->fingerprint = hash_bytes((const unsigned char *) d.conditions, VARSIZE(d.conditions));
+	if (want_filter)
+	{
+		bool		constant,
+					value;
+
+		out->filter = conditions_filter(d.conditions, &constant, &value);
+		if (constant)
+		{
+			/* criteria that test nothing (they cannot today; be exact anyway) */
+			out->outcome = value ? RLS_ALLOW : RLS_DENY;
+			out->filter = NULL;
+		}
+	}
+}
+
+char *
+bsperm_rls_token(const char *permission, const RlsDecision *d)
+{
+	return psprintf("%c:%08x:%s", (char) d->outcome,
+					d->outcome == RLS_FILTER ? d->fingerprint : 0, permission);
+}
+
+/*
+ * The decision of a call site, made once per statement (and again after
+ * an identity or policy invalidation, or a change of user).
+ */
+typedef struct SiteCache
+{
+	uint64		statement;
+	uint64		generation;
+	Oid			user;
+	char	   *permission;
+	RlsOutcome	outcome;
+	Jsonb	   *filter;			/* RLS_FILTER */
+	FmgrInfo	matches;		/* bsperm_filter_matches, with its own cache */
+} SiteCache;
+
+static SiteCache *
+site_decision(FunctionCallInfo fcinfo, text *permission)
+{
+	SiteCache  *c = (SiteCache *) fcinfo->flinfo->fn_extra;
+	char	   *perm = text_to_cstring(permission);
+	RlsDecision d;
+	MemoryContext old;
+
+	if (c && c->statement == bsperm_rls_statement && c->generation == bsperm_rls_generation &&
+		c->user == GetUserId() && strcmp(c->permission, perm) == 0)
+		return c;
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(SiteCache));
+		c->matches.fn_addr = bsperm_filter_matches;
+		c->matches.fn_oid = InvalidOid;
+		c->matches.fn_nargs = 2;
+		c->matches.fn_strict = true;
+		c->matches.fn_mcxt = fcinfo->flinfo->fn_mcxt;
+		fcinfo->flinfo->fn_extra = c;
+	}
+	if (c->permission)
+		pfree(c->permission);
+	if (c->filter)
+		pfree(c->filter);
+	c->permission = NULL;
+	c->filter = NULL;
+	bsperm_rls_decide(perm, true, &d);
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	c->permission = pstrdup(perm);
+	if (d.outcome == RLS_FILTER)
+	{
+		c->filter = palloc(VARSIZE(d.filter));
+		memcpy(c->filter, d.filter, VARSIZE(d.filter));
+	}
+	MemoryContextSwitchTo(old);
+	c->outcome = d.outcome;
+	c->statement = bsperm_rls_statement;
+	c->generation = bsperm_rls_generation;
+	c->user = GetUserId();
+	return c;
+}
+
+/* ---- bsperm_rls_filter(permission) ---- */
 
 PG_FUNCTION_INFO_V1(bsperm_rls_filter);
 Datum
 bsperm_rls_filter(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_JSONB_P(rls_filter_for(PG_GETARG_TEXT_PP(0)));
+	SiteCache  *c = site_decision(fcinfo, PG_GETARG_TEXT_PP(0));
+
+	switch (c->outcome)
+	{
+		case RLS_ALLOW:
+			PG_RETURN_JSONB_P(jsonb_from_cstring("{\"allOf\": []}"));
+		case RLS_DENY:
+			PG_RETURN_JSONB_P(jsonb_from_cstring("{\"anyOf\": []}"));
+		case RLS_FILTER:
+			break;
+	}
+	PG_RETURN_DATUM(datumCopy(JsonbPGetDatum(c->filter), false, -1));
 }
 
-/* Folds bsperm_rls_filter('<const>') into the plan (see the file header). */
-PG_FUNCTION_INFO_V1(bsperm_rls_filter_support);
+/* ---- bsperm_rls_check(entity, permission) ---- */
+
+PG_FUNCTION_INFO_V1(bsperm_rls_check);
 Datum
-bsperm_rls_filter_support(PG_FUNCTION_ARGS)
+bsperm_rls_check(PG_FUNCTION_ARGS)
 {
-	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
-	SupportRequestSimplify *req;
-	Const	   *arg;
+	SiteCache  *c = site_decision(fcinfo, PG_GETARG_TEXT_PP(1));
 
-	if (!IsA(rawreq, SupportRequestSimplify))
-		PG_RETURN_POINTER(NULL);
-	req = (SupportRequestSimplify *) rawreq;
-	if (list_length(req->fcall->args) != 1 || !IsA(linitial(req->fcall->args), Const))
-		PG_RETURN_POINTER(NULL);
-	arg = (Const *) linitial(req->fcall->args);
-	if (arg->constisnull)
-		PG_RETURN_POINTER(NULL);
-	PG_RETURN_POINTER(makeConst(JSONBOID, -1, InvalidOid, -1,
-								JsonbPGetDatum(rls_filter_for(DatumGetTextPP(arg->constvalue))),
-								false, false));
+	switch (c->outcome)
+	{
+		case RLS_ALLOW:
+			PG_RETURN_BOOL(true);
+		case RLS_DENY:
+			PG_RETURN_BOOL(false);
+		case RLS_FILTER:
+			break;
+	}
+	return FunctionCall2Coll(&c->matches, InvalidOid, PG_GETARG_DATUM(0),
+							 JsonbPGetDatum(c->filter));
 }
 
-/*
- * Folds entity @~ '<filter with no leaves>' ({"allOf": []}, {"anyOf": []},
- * and/or/not of those), which does not depend on the entity: false stays
- * false; true becomes true for a NOT NULL column and "entity IS NOT NULL"
- * otherwise (the operator is strict, and NULL entities match nothing).
- */
 static bool
 column_not_null(Oid relid, AttrNumber attnum)
 {
@@ -268,50 +266,133 @@ column_not_null(Oid relid, AttrNumber attnum)
 	return result;
 }
 
-PG_FUNCTION_INFO_V1(bsperm_filter_matches_support);
+/* Is expr a column of a base relation of this query declared NOT NULL? */
+static bool
+expr_not_null(PlannerInfo *root, Node *expr)
+{
+	Var		   *var;
+	RangeTblEntry *rte;
+
+	if (!IsA(expr, Var))
+		return false;
+	var = (Var *) expr;
+	if (var->varlevelsup != 0 || var->varattno <= 0 ||
+		var->varno <= 0 || var->varno > list_length(root->parse->rtable))
+		return false;
+	rte = rt_fetch(var->varno, root->parse->rtable);
+	return rte->rtekind == RTE_RELATION && column_not_null(rte->relid, var->varattno);
+}
+
+static Node *
+allow_node(PlannerInfo *root, Node *entity)
+{
+	NullTest   *nt;
+
+	if (expr_not_null(root, entity))
+		return (Node *) makeBoolConst(true, false);
+	nt = makeNode(NullTest);
+	nt->arg = (Expr *) entity;
+	nt->nulltesttype = IS_NOT_NULL;
+	nt->argisrow = false;
+	nt->location = -1;
+	return (Node *) nt;
+}
+
+static Node *
+filter_node(Node *entity, Jsonb *filter)
+{
+	Oid			opno = OpernameGetOprid(list_make2(makeString("bsperm"), makeString("@~")),
+										JSONBOID, JSONBOID);
+	OpExpr	   *op;
+
+	if (!OidIsValid(opno))
+		elog(ERROR, "operator bsperm.@~(jsonb, jsonb) does not exist");
+	op = (OpExpr *) make_opclause(opno, BOOLOID, false, (Expr *) entity,
+								  (Expr *) makeConst(JSONBOID, -1, InvalidOid, -1,
+													 JsonbPGetDatum(filter), false, false),
+								  InvalidOid, InvalidOid);
+	op->opfuncid = get_opcode(opno);
+	return (Node *) op;
+}
+
+/* Folds bsperm_rls_check(entity, '<permission>') while a query is planned. */
+PG_FUNCTION_INFO_V1(bsperm_rls_check_support);
 Datum
-bsperm_filter_matches_support(PG_FUNCTION_ARGS)
+bsperm_rls_check_support(PG_FUNCTION_ARGS)
 {
 	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
 	SupportRequestSimplify *req;
-	Const	   *arg;
-	bsp_arena	arena;
-	bsp_filter *f;
-	Jsonb	   *doc;
-	NullTest   *nt;
+	Node	   *entity;
+	Const	   *perm;
+	char	   *permission;
+	RlsDecision d;
 
 	if (!IsA(rawreq, SupportRequestSimplify))
 		PG_RETURN_POINTER(NULL);
 	req = (SupportRequestSimplify *) rawreq;
-	if (list_length(req->fcall->args) != 2 || !IsA(lsecond(req->fcall->args), Const))
+	if (req->root == NULL || list_length(req->fcall->args) != 2 ||
+		!IsA(lsecond(req->fcall->args), Const))
 		PG_RETURN_POINTER(NULL);
-	arg = (Const *) lsecond(req->fcall->args);
-	if (arg->constisnull)
+	perm = (Const *) lsecond(req->fcall->args);
+	if (perm->constisnull || !bsperm_rls_planning())
 		PG_RETURN_POINTER(NULL);
-	doc = DatumGetJsonbP(arg->constvalue);
-	bsperm_arena_init(&arena, CurrentMemoryContext);
-	f = bsperm_compile(doc, BSPERM_DOC_FILTER, &arena, NULL);
-	if (f->nleaves > 0)
-		PG_RETURN_POINTER(NULL);
-	if (!bsp_filter_true_on_empty(f))
-		PG_RETURN_POINTER(makeBoolConst(false, false));
-	if (IsA(linitial(req->fcall->args), Var) && req->root != NULL)
+	entity = (Node *) linitial(req->fcall->args);
+	permission = TextDatumGetCString(perm->constvalue);
+	bsperm_rls_decide(permission, true, &d);
+	bsperm_rls_plan_depends(permission, &d);
+	switch (d.outcome)
 	{
-		Var		   *var = (Var *) linitial(req->fcall->args);
-
-		if (var->varlevelsup == 0 && var->varattno > 0 &&
-			var->varno > 0 && var->varno <= list_length(req->root->parse->rtable))
-		{
-			RangeTblEntry *rte = rt_fetch(var->varno, req->root->parse->rtable);
-
-			if (rte->rtekind == RTE_RELATION && column_not_null(rte->relid, var->varattno))
-				PG_RETURN_POINTER(makeBoolConst(true, false));
-		}
+		case RLS_ALLOW:
+			PG_RETURN_POINTER(allow_node(req->root, entity));
+		case RLS_DENY:
+			PG_RETURN_POINTER(makeBoolConst(false, false));
+		case RLS_FILTER:
+			break;
 	}
-	nt = makeNode(NullTest);
-	nt->arg = (Expr *) linitial(req->fcall->args);
-	nt->nulltesttype = IS_NOT_NULL;
-	nt->argisrow = false;
-	nt->location = -1;
-	PG_RETURN_POINTER(nt);
+	PG_RETURN_POINTER(filter_node(entity, d.filter));
+}
+
+/* ---- selectivity of @~ ---- */
+
+/*
+ * May the estimate of a user's filter on this variable look at sampled
+ * rows?  Only for a column of a base table whose row security does not
+ * apply to the user.
+ */
+static bool
+samples_visible(PlannerInfo *root, VariableStatData *vardata)
+{
+	RangeTblEntry *rte;
+
+	if (vardata->rel == NULL || vardata->rel->reloptkind != RELOPT_BASEREL ||
+		vardata->var == NULL || !IsA(vardata->var, Var))
+		return false;
+	rte = planner_rt_fetch(vardata->rel->relid, root);
+	if (rte->rtekind != RTE_RELATION)
+		return false;
+	return check_enable_rls(rte->relid, InvalidOid, true) != RLS_ENABLED;
+}
+
+PG_FUNCTION_INFO_V1(bsperm_filter_sel);
+Datum
+bsperm_filter_sel(PG_FUNCTION_ARGS)
+{
+	PlannerInfo *root = (PlannerInfo *) PG_GETARG_POINTER(0);
+	List	   *args = (List *) PG_GETARG_POINTER(2);
+	int			varRelid = PG_GETARG_INT32(3);
+	VariableStatData vardata;
+	Node	   *other;
+	bool		varonleft;
+	bool		sample;
+
+	if (!get_restriction_variable(root, args, varRelid, &vardata, &other, &varonleft))
+		PG_RETURN_FLOAT8(DEFAULT_MATCHING_SEL);
+	sample = samples_visible(root, &vardata);
+	ReleaseVariableStats(vardata);
+	if (!sample && IsA(other, Const) && !((Const *) other)->constisnull &&
+		bsperm_rls_is_policy_filter(DatumGetJsonbP(((Const *) other)->constvalue)))
+		sample = true;
+	if (!sample)
+		PG_RETURN_FLOAT8(DEFAULT_MATCHING_SEL);
+	return matchingsel(fcinfo);
 }

@@ -49,27 +49,28 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.bsperm_entity_ref(jsonb) IS
   'canonical entity ref kind:namespace/name, lowercased as Backstage''s stringifyEntityRef does';
 
-CREATE FUNCTION @extschema@.bsperm_filter_matches_support(internal)
-RETURNS internal
-AS 'MODULE_PATHNAME', 'bsperm_filter_matches_support'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
 -- The EntityFilter operator.  It never raises an error that depends on the
 -- row it reads (only on the filter, which is the same for every row), so it
 -- is LEAKPROOF and may be pushed below row-level-security quals.
 CREATE FUNCTION @extschema@.bsperm_filter_matches(entity jsonb, filter jsonb)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'bsperm_filter_matches'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF
-SUPPORT @extschema@.bsperm_filter_matches_support;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION @extschema@.bsperm_filter_matches(jsonb, jsonb) IS
   'true when the entity matches the Backstage EntityFilter (the @~ operator)';
+
+-- Its estimator never evaluates a user's filter on sampled rows of a table
+-- whose row security applies to the user (the samples include hidden rows).
+CREATE FUNCTION @extschema@.bsperm_filter_sel(internal, oid, internal, integer)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'bsperm_filter_sel'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 CREATE OPERATOR @extschema@.@~ (
   LEFTARG = jsonb,
   RIGHTARG = jsonb,
   FUNCTION = @extschema@.bsperm_filter_matches,
-  RESTRICT = pg_catalog.matchingsel,
+  RESTRICT = @extschema@.bsperm_filter_sel,
   JOIN = pg_catalog.matchingjoinsel
 );
 COMMENT ON OPERATOR @extschema@.@~ (jsonb, jsonb) IS

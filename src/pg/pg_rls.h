@@ -1,0 +1,68 @@
+/*-------------------------------------------------------------------------
+ * pg_rls.h
+ *	  Row-level security: decisions for policies (pg_rls.c) and keeping the
+ *	  plans that fold them in honest (pg_rls_plans.c).
+ *-------------------------------------------------------------------------
+ */
+#ifndef BSPERM_RLS_H
+#define BSPERM_RLS_H
+
+#include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+
+#include "bsp_filter.h"
+
+/* What row-level security does with one permission for the current identity. */
+typedef enum RlsOutcome
+{
+	RLS_DENY = 'D',				/* no row */
+	RLS_ALLOW = 'A',			/* every row */
+	RLS_FILTER = 'C'			/* the rows that match filter */
+} RlsOutcome;
+
+typedef struct RlsDecision
+{
+	RlsOutcome	outcome;
+	uint32		fingerprint;	/* of the conditions (RLS_FILTER only) */
+	Jsonb	   *filter;			/* RLS_FILTER: the EntityFilter, in CurrentMemoryContext */
+} RlsDecision;
+
+/*
+ * The decision of the current identity for permission, made with the
+ * active snapshot (pg_rls.c).  want_filter: build the EntityFilter too.
+ * Raises an ERROR when the permission is unknown or the conditions cannot
+ * be applied to catalog entities (fail closed).
+ */
+extern void bsperm_rls_decide(const char *permission, bool want_filter, RlsDecision *out);
+
+/* The guard token that names a decision folded into a plan. */
+extern char *bsperm_rls_token(const char *permission, const RlsDecision *d);
+
+/* ---- pg_rls_plans.c ---- */
+
+extern void bsperm_rls_plans_init(void);	/* hooks and callbacks, from _PG_init */
+
+/*
+ * True while a query is being planned by the planner hook: only then may a
+ * decision be folded (the hook then makes the plan depend on it).
+ */
+extern bool bsperm_rls_planning(void);
+
+/* Records that the plan being made folds decision d of permission. */
+extern void bsperm_rls_plan_depends(const char *permission, const RlsDecision *d);
+
+/* Is this EntityFilter a policy's own, folded into the plan being made? */
+extern bool bsperm_rls_is_policy_filter(Jsonb *filter);
+
+/*
+ * Counts statements (executor starts and utility commands) and every
+ * invalidation that can change a decision; a value cached under one
+ * (statement, generation, user) triple is valid while all three stay.
+ */
+extern uint64 bsperm_rls_statement;
+extern uint64 bsperm_rls_generation;
+
+/* The marker table's OID, InvalidOid while unknown (pg_rls_plans.c). */
+extern Oid	bsperm_policy_marker(void);
+
+#endif							/* BSPERM_RLS_H */
