@@ -290,6 +290,22 @@ CREATE EVENT TRIGGER bsperm_protect_new_children ON ddl_command_end
   WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
   EXECUTE FUNCTION @extschema@._bsperm_protect_new_children();
 
+-- A dropped table leaves no row behind (its OID could be reused).
+CREATE FUNCTION @extschema@._bsperm_forget_dropped()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  DELETE FROM @extschema@.protected_tables p
+   WHERE p.relid::pg_catalog.oid IN (SELECT d.objid FROM pg_catalog.pg_event_trigger_dropped_objects() d
+                                     WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                                       AND d.objsubid OPERATOR(pg_catalog.=) 0);
+END $$;
+REVOKE ALL ON FUNCTION @extschema@._bsperm_forget_dropped() FROM PUBLIC;
+CREATE EVENT TRIGGER bsperm_forget_dropped ON sql_drop
+  EXECUTE FUNCTION @extschema@._bsperm_forget_dropped();
+
 -- Every table whose rows decide access tells all sessions when it changes:
 -- per row (a statement that changes nothing invalidates nothing), and
 -- also on a logical-replication subscriber.
