@@ -57,6 +57,7 @@
 #include "utils/memutils.h"
 #include "utils/rls.h"
 #include "utils/selfuncs.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "bsperm.h"
@@ -338,7 +339,23 @@ bsperm_rls_check_support(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(NULL);
 	entity = (Node *) linitial(req->fcall->args);
 	permission = TextDatumGetCString(perm->constvalue);
-	bsperm_rls_decide(permission, true, &d);
+
+	/*
+	 * Decide in the newest snapshot the transaction may use: a plan is
+	 * often made under an older one than it runs with (a PL/pgSQL statement
+	 * is planned before its own snapshot is taken), and the executor-start
+	 * check compares with the snapshot it runs with.
+	 */
+	PushActiveSnapshot(GetTransactionSnapshot());
+	PG_TRY();
+	{
+		bsperm_rls_decide(permission, true, &d);
+	}
+	PG_FINALLY();
+	{
+		PopActiveSnapshot();
+	}
+	PG_END_TRY();
 	bsperm_rls_plan_depends(permission, &d);
 	switch (d.outcome)
 	{
