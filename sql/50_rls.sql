@@ -142,6 +142,24 @@ SELECT count(*) FROM bsperm.entities WHERE mallory.leak(entity);
 -- must not turn hidden rows into errors (an invalid one just matches nothing)
 SELECT count(*) AS row_dependent_filter FROM bsperm.entities WHERE entity @~ (entity->'metadata');
 SELECT count(*) AS row_dependent_filter2 FROM bsperm.entities WHERE entity @~ jsonb_build_object('key', entity->'kind');
+-- the same as a CONDITIONAL user with hidden rows: mallory's login mapped to bob
+RESET ROLE;
+INSERT INTO bsperm.role_users (role_name, user_ref) VALUES ('bsperm_test_mallory', 'user:default/bob');
+SET SESSION AUTHORIZATION bsperm_test_mallory;
+SET search_path = bsperm, public;
+SELECT pg_temp.names() AS mallory_as_bob;
+SELECT count(*) AS leaked_only_visible FROM bsperm.entities WHERE mallory.leak(entity);
+SELECT count(*) AS row_dependent_filter FROM bsperm.entities WHERE entity @~ (entity->'metadata');
+SELECT count(*) AS row_dependent_filter2 FROM bsperm.entities WHERE entity @~ jsonb_build_object('key', entity->'kind');
+SELECT count(*) AS row_dependent_filter3 FROM bsperm.entities
+ WHERE entity @~ jsonb_build_object('key', 'metadata.name', 'values', jsonb_build_array(entity->'metadata'->'name'));
+-- her own filter, served by the index below the policy, still sees only bob's rows
+SET enable_seqscan = off;
+SELECT entity->'metadata'->>'name' AS own_filter FROM bsperm.entities WHERE entity @~ '{"key":"kind","values":["component"]}' ORDER BY 1;
+RESET enable_seqscan;
+RESET SESSION AUTHORIZATION;
+DELETE FROM bsperm.role_users WHERE role_name = 'bsperm_test_mallory';
+SET ROLE bsperm_test_mallory;
 -- COPY out is filtered, COPY in is refused
 COPY bsperm.entities (entity) TO STDOUT;
 \copy bsperm.entities (entity) from '/dev/null'
