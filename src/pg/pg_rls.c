@@ -48,6 +48,7 @@
 #include "nodes/pathnodes.h"
 #include "nodes/supportnodes.h"
 #include "optimizer/optimizer.h"
+#include "parser/parse_func.h"
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -316,6 +317,25 @@ filter_node(Node *entity, Jsonb *filter)
 	return (Node *) op;
 }
 
+/* entity @~ bsperm_rls_filter('<permission>'): the decision made when it runs. */
+static Node *
+runtime_filter_node(Node *entity, Const *perm)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Oid			fn = LookupFuncName(list_make2(makeString("bsperm"), makeString("bsperm_rls_filter")),
+									1, argtypes, false);
+	Oid			opno = OpernameGetOprid(list_make2(makeString("bsperm"), makeString("@~")),
+										JSONBOID, JSONBOID);
+	OpExpr	   *op;
+
+	op = (OpExpr *) make_opclause(opno, BOOLOID, false, (Expr *) entity,
+								  (Expr *) makeFuncExpr(fn, JSONBOID, list_make1(perm), InvalidOid,
+														InvalidOid, COERCE_EXPLICIT_CALL),
+								  InvalidOid, InvalidOid);
+	op->opfuncid = get_opcode(opno);
+	return (Node *) op;
+}
+
 /* Folds bsperm_rls_check(entity, '<permission>') while a query is planned. */
 PG_FUNCTION_INFO_V1(bsperm_rls_check_support);
 Datum
@@ -338,6 +358,8 @@ bsperm_rls_check_support(PG_FUNCTION_ARGS)
 	if (perm->constisnull || !bsperm_rls_planning())
 		PG_RETURN_POINTER(NULL);
 	entity = (Node *) linitial(req->fcall->args);
+	if (bsperm_rls_planning_runtime_only())
+		PG_RETURN_POINTER(runtime_filter_node(entity, perm));
 	permission = TextDatumGetCString(perm->constvalue);
 
 	/*

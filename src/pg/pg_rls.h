@@ -48,6 +48,9 @@ extern void bsperm_rls_plans_init(void);	/* hooks and callbacks, from _PG_init *
  */
 extern bool bsperm_rls_planning(void);
 
+/* True while planning a statement nothing re-plans (an SQL function's). */
+extern bool bsperm_rls_planning_runtime_only(void);
+
 /* Records that the plan being made folds decision d of permission. */
 extern void bsperm_rls_plan_depends(const char *permission, const RlsDecision *d);
 

@@ -38,6 +38,10 @@
  *	   locally: a plan rebuilt inside it (REPEATABLE READ) folded what that
  *	   transaction's snapshot saw, and must not outlive it;
  *	 - a change of a setting a decision reads (pg_policy.c), for all plans.
+ * The statements of an SQL function are planned by functions.c outside the
+ * plan cache and reused for the rest of the transaction: there the policy
+ * becomes "entity @~ bsperm_rls_filter(permission)", evaluated when the
+ * statement runs (an index runtime key), instead of a folded constant.
  * The guard (3) turns the few races these leave into an error instead of
  * a wrong answer: a change committed between a Bind and its Execute, an
  * identity changed through set_config() in the middle of a statement.
@@ -81,6 +85,7 @@ uint64		bsperm_policy_epoch = 1;
 
 typedef struct PlanFrame
 {
+	bool		runtime_only;	/* a plan the plan cache does not manage */
 	List	   *tokens;			/* char *, distinct: decisions folded */
 	List	   *filters;		/* Jsonb *: policy filters folded */
 	struct PlanFrame *prev;
@@ -202,6 +207,12 @@ bsperm_rls_planning(void)
 	return frame != NULL && OidIsValid(bsperm_policy_marker());
 }
 
+bool
+bsperm_rls_planning_runtime_only(void)
+{
+	return frame != NULL && frame->runtime_only;
+}
+
 void
 bsperm_rls_plan_depends(const char *permission, const RlsDecision *d)
 {
@@ -271,6 +282,13 @@ rls_planner(Query *parse, const char *query_string, int cursorOptions,
 	PlanFrame	f;
 	PlannedStmt *result;
 
+	/*
+	 * An SQL function (functions.c) plans its statements in its own memory
+	 * context and reuses them for the rest of the transaction without the
+	 * plan cache: nothing would re-plan them after a change, so their
+	 * decisions are evaluated when they run instead of folded.
+	 */
+	f.runtime_only = (strcmp(CurrentMemoryContext->name, "SQL function") == 0);
 	f.tokens = NIL;
 	f.filters = NIL;
 	f.prev = frame;

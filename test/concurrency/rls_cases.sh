@@ -92,6 +92,23 @@ q ADMIN "$GRANT_DAVE" >/dev/null
 q ADMIN "SELECT pg_advisory_unlock(4713);" >/dev/null
 check "iterations see grant, revoke, grant" "$(q_wait D | grep -o 'iteration.*' | tr '\n' ';')" "iteration 1 sees 3;iteration 2 sees 0;iteration 3 sees 3;"
 
+echo "# an SQL function's statements, re-executed in a loop"
+q ADMIN "CREATE FUNCTION public.conc_count() RETURNS bigint LANGUAGE sql VOLATILE SET work_mem = '4MB' AS 'SELECT count(*) FROM bsperm.entities';" >/dev/null
+q ADMIN "SELECT pg_advisory_lock(4722), pg_advisory_lock(4723);" >/dev/null
+q_send D "DO \$\$ BEGIN
+  FOR i IN 1..3 LOOP
+    RAISE NOTICE 'call % sees %', i, public.conc_count();
+    PERFORM pg_advisory_lock(4721 + i); PERFORM pg_advisory_unlock(4721 + i);
+  END LOOP; END \$\$;"
+wait_for "$WAITING 4722;" "1"
+q ADMIN "$REVOKE_DAVE" >/dev/null
+q ADMIN "SELECT pg_advisory_unlock(4722);" >/dev/null
+wait_for "$WAITING 4723;" "1"
+q ADMIN "$GRANT_DAVE" >/dev/null
+q ADMIN "SELECT pg_advisory_unlock(4723);" >/dev/null
+check "SQL-function calls see grant, revoke, grant" "$(q_wait D | grep -o 'call.*' | tr '\n' ';')" "call 1 sees 3;call 2 sees 0;call 3 sees 3;"
+q ADMIN "DROP FUNCTION public.conc_count();" >/dev/null
+
 echo "# the extended protocol: Bind/Execute of a statement prepared once (pgbench -M prepared)"
 q ADMIN "TRUNCATE public.conc_results;" >/dev/null
 q ADMIN "SELECT pg_advisory_lock(4801);" >/dev/null
