@@ -19,10 +19,13 @@
  * the identity, so they go with the cache.
  *
  * Privileges.  The tables are readable only by their owner; the loading
- * queries run as the owner of schema bsperm (the role that created the
- * extension) in a security-restricted operation, with every name and
- * operator schema-qualified so no search_path can redirect them.  A policy
- * function runs as the role that asks, outside that context.
+ * queries, entity loads and membership resolution run as the owner of
+ * schema bsperm (the role that created the extension) in a
+ * security-restricted operation with search_path pinned to "pg_catalog,
+ * pg_temp" for the whole section (owner_enter), every name and operator
+ * schema-qualified as well, and every sorted array sorted here with strcmp
+ * (never by a collation the caller could shadow).  A policy function runs as
+ * the role that asks, outside that context.
  *
  * The decision follows the RBAC plugin's order (doc/policy.md).
  *-------------------------------------------------------------------------
@@ -290,6 +293,13 @@ name_search(const void *base, int n, size_t size, const char *name)
 	return -1;
 }
 
+/* qsort comparator for structs whose first member is "const char *name" */
+static int
+first_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
 static int
 role_find(const char *name)
 {
@@ -304,6 +314,7 @@ typedef struct OwnerContext
 {
 	Oid			save_userid;
 	int			save_sec;
+	int			save_nestlevel;
 } OwnerContext;
 
 static Oid
@@ -320,6 +331,16 @@ bsperm_owner(void)
 	return owner;
 }
 
+/*
+ * Enters the owner section: the owner of schema bsperm as the current user,
+ * in a security-restricted operation, with search_path pinned to
+ * "pg_catalog, pg_temp" (as PostgreSQL does for a SECURITY DEFINER function
+ * with SET search_path), so that no name, operator or collation in the
+ * queries below can resolve to an object of the caller's schemas.
+ *
+ * owner_leave restores both.  On an error the transaction (or subtransaction)
+ * abort pops the GUC nest level; the catch blocks restore the user.
+ */
 static void
 owner_enter(OwnerContext *oc)
 {
@@ -327,10 +348,22 @@ owner_enter(OwnerContext *oc)
 	SetUserIdAndSecContext(bsperm_owner(),
 						   oc->save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
+	oc->save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
 }
 
 static void
 owner_leave(OwnerContext *oc)
+{
+	AtEOXact_GUC(true, oc->save_nestlevel);
+	SetUserIdAndSecContext(oc->save_userid, oc->save_sec);
+}
+
+/* The catch-block half of owner_leave: the abort pops the GUC level. */
+static void
+owner_abort(OwnerContext *oc)
 {
 	SetUserIdAndSecContext(oc->save_userid, oc->save_sec);
 }
@@ -466,8 +499,7 @@ load_policy(Oid relid, int64 version)
 		fmgr_info_cxt(policy.func, &policy.func_finfo, policy.cxt);
 
 	/* the permission registry */
-	run_select("SELECT name, type, resource_type, action FROM bsperm.permissions "
-			   "ORDER BY name COLLATE \"C\"");
+	run_select("SELECT name, type, resource_type, action FROM bsperm.permissions");
 	n = SPI_processed;
 	policy.nperms = n;
 	policy.perms = MemoryContextAllocZero(policy.cxt, sizeof(BspPermission) * Max(n, 1));
@@ -482,14 +514,17 @@ load_policy(Oid relid, int64 version)
 		policy.perms[i].resource_type = col_text(tup, 3);
 		policy.perms[i].action = action ? bsperm_parse_action(action, strlen(action)) : BSP_ACT_NONE;
 	}
+	/* sorted here, byte-wise, as name_search expects: never by a collation */
+	qsort(policy.perms, n, sizeof(BspPermission), first_name_cmp);
 
 	/* roles */
-	run_select("SELECT name FROM bsperm.roles ORDER BY name COLLATE \"C\"");
+	run_select("SELECT name FROM bsperm.roles");
 	n = SPI_processed;
 	policy.nroles = n;
 	policy.roles = MemoryContextAllocZero(policy.cxt, sizeof(Role) * Max(n, 1));
 	for (i = 0; i < n; i++)
 		policy.roles[i].name = col_text(SPI_tuptable->vals[i], 1);
+	qsort(policy.roles, n, sizeof(Role), first_name_cmp);
 	nlines = palloc0(sizeof(int) * Max(n, 1));
 	nconds = palloc0(sizeof(int) * Max(n, 1));
 
@@ -1001,7 +1036,7 @@ bsperm_policy_user(void)
 	}
 	PG_CATCH();
 	{
-		owner_leave(&oc);
+		owner_abort(&oc);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -1057,7 +1092,7 @@ bsperm_load_entities(int nrefs, const char *const *refs, Jsonb **entities)
 	}
 	PG_CATCH();
 	{
-		owner_leave(&oc);
+		owner_abort(&oc);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
