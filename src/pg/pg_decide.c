@@ -727,8 +727,14 @@ bsperm_authorize_conditional(PG_FUNCTION_ARGS)
 
 	registered_permission(PG_GETARG_TEXT_PP(0), &perm);
 	bsperm_decide(user, &perm, &d);
+	/* a copy: the memo goes with its identity when the identity is evicted */
 	if (d.json_slot && *d.json_slot)
-		PG_RETURN_JSONB_P(*d.json_slot);
+	{
+		Jsonb	   *copy = palloc(VARSIZE(*d.json_slot));
+
+		memcpy(copy, *d.json_slot, VARSIZE(*d.json_slot));
+		PG_RETURN_JSONB_P(copy);
+	}
 	initStringInfo(&out);
 	decision_fields(&out, &d, false);
 	out.data[0] = '{';			/* the fields start with a comma */

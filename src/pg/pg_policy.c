@@ -114,6 +114,7 @@ typedef struct DecisionMemo
 
 struct BspUser
 {
+	MemoryContext cxt;			/* holds this struct, its strings and memos */
 	/* key */
 	BspIdentity id;
 	bool		transitive;
@@ -855,9 +856,11 @@ add_member_roles(const char *ref, bool *has)
 
 /* Resolves an identity against the catalog; runs inside SPI as the owner. */
 static BspUser *
-resolve_user(const BspIdentity *id, bool transitive)
+resolve_user(const BspIdentity *id, bool transitive, MemoryContext parent)
 {
-	MemoryContext old = MemoryContextSwitchTo(policy.cxt);
+	MemoryContext ucxt = AllocSetContextCreate(parent, "bsperm identity",
+											   ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(ucxt);
 	BspUser    *u = palloc0(sizeof(BspUser));
 	StrList		groups = {0};
 	int			direct_groups = 0;
@@ -868,6 +871,7 @@ resolve_user(const BspIdentity *id, bool transitive)
 	int			i;
 
 	/* the key: a deep copy of the identity */
+	u->cxt = ucxt;
 	u->id.source = id->source;
 	u->id.user_ref = id->user_ref ? pstrdup(id->user_ref) : NULL;
 	u->id.refs_given = id->refs_given;
@@ -892,8 +896,8 @@ resolve_user(const BspIdentity *id, bool transitive)
 		int			level_start;
 		int			level;
 
-		load_entities_spi(1, (const char *const *) &id->user_ref, &user, policy.cxt);
-		entity_relations(user, "memberOf", &groups, policy.cxt);
+		load_entities_spi(1, (const char *const *) &id->user_ref, &user, ucxt);
+		entity_relations(user, "memberOf", &groups, ucxt);
 		direct_groups = groups.n;
 		within_depth = groups.n;
 
@@ -911,7 +915,8 @@ resolve_user(const BspIdentity *id, bool transitive)
 
 			load_entities_spi(nlevel, groups.items + level_start, ents, CurrentMemoryContext);
 			for (i = 0; i < nlevel; i++)
-				entity_relations(ents[i], "childOf", &groups, policy.cxt);
+				entity_relations(ents[i], "childOf", &groups, ucxt);
+			pfree(ents);
 			level++;
 			if (policy.max_depth < 0 || level <= policy.max_depth)
 				within_depth = groups.n;
@@ -963,6 +968,29 @@ resolve_user(const BspIdentity *id, bool transitive)
 			u->roles[u->nroles++] = i;
 
 	MemoryContextSwitchTo(old);
+	return u;
+}
+
+/*
+ * Resolves an identity that is not cached and caches it, evicting (and
+ * freeing) the oldest of USER_CACHE_SIZE.  While a decision is being made
+ * (a policy function asks again) an identity still in use may be the one
+ * the next slot holds, so nothing is evicted then: the identity is resolved
+ * into the caller's memory context and not cached.
+ */
+static BspUser *
+cache_user(const BspIdentity *id, bool transitive)
+{
+	BspUser    *u;
+	int			slot = policy.next_user;
+
+	if (decide_depth > 0)
+		return resolve_user(id, transitive, CurrentMemoryContext);
+	u = resolve_user(id, transitive, policy.cxt);
+	if (policy.users[slot] != NULL)
+		MemoryContextDelete(policy.users[slot]->cxt);
+	policy.users[slot] = u;
+	policy.next_user = (slot + 1) % USER_CACHE_SIZE;
 	return u;
 }
 
@@ -1028,11 +1056,7 @@ bsperm_policy_user(void)
 				identity_equal(&policy.users[i]->id, id))
 				u = policy.users[i];
 		if (u == NULL)
-		{
-			u = resolve_user(id, transitive);
-			policy.users[policy.next_user] = u;
-			policy.next_user = (policy.next_user + 1) % USER_CACHE_SIZE;
-		}
+			u = cache_user(id, transitive);
 	}
 	PG_CATCH();
 	{
@@ -1572,19 +1596,19 @@ same_permission(const BspPermission *a, const BspPermission *b)
 }
 
 static char *
-cache_strdup(const char *s)
+cache_strdup(MemoryContext cxt, const char *s)
 {
-	return s ? MemoryContextStrdup(policy.cxt, s) : NULL;
+	return s ? MemoryContextStrdup(cxt, s) : NULL;
 }
 
 static Jsonb *
-cache_jsonb(const Jsonb *j)
+cache_jsonb(MemoryContext cxt, const Jsonb *j)
 {
 	Jsonb	   *copy;
 
 	if (j == NULL)
 		return NULL;
-	copy = MemoryContextAlloc(policy.cxt, VARSIZE(j));
+	copy = MemoryContextAlloc(cxt, VARSIZE(j));
 	memcpy(copy, j, VARSIZE(j));
 	return copy;
 }
@@ -1614,21 +1638,21 @@ decide_rbac_memo(BspUser *u, const BspPermission *perm, BspDecision *out)
 			return;
 		}
 		if (u->memos == NULL)
-			u->memos = MemoryContextAllocZero(policy.cxt, sizeof(DecisionMemo) * MAX_MEMOS);
+			u->memos = MemoryContextAllocZero(u->cxt, sizeof(DecisionMemo) * MAX_MEMOS);
 		m = &u->memos[u->nmemos];
-		m->perm.name = cache_strdup(perm->name);
+		m->perm.name = cache_strdup(u->cxt, perm->name);
 		m->perm.resource = perm->resource;
-		m->perm.resource_type = cache_strdup(perm->resource_type);
+		m->perm.resource_type = cache_strdup(u->cxt, perm->resource_type);
 		m->perm.action = perm->action;
 		m->decision.result = d.result;
-		m->decision.plugin_id = cache_strdup(d.plugin_id);
-		m->decision.resource_type = cache_strdup(d.resource_type);
-		m->decision.conditions = cache_jsonb(d.conditions);
+		m->decision.plugin_id = cache_strdup(u->cxt, d.plugin_id);
+		m->decision.resource_type = cache_strdup(u->cxt, d.resource_type);
+		m->decision.conditions = cache_jsonb(u->cxt, d.conditions);
 		u->nmemos++;
 	}
 	m = &u->memos[i];
 	*out = m->decision;
-	out->memo_cxt = policy.cxt;
+	out->memo_cxt = u->cxt;
 	out->filter_slot = &m->filter;
 	out->json_slot = &m->json;
 }
