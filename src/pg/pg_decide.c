@@ -23,9 +23,11 @@
  */
 #include "postgres.h"
 
+#include "common/hashfn.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -542,12 +544,85 @@ typedef struct AuthItem
 	bool		apply;
 } AuthItem;
 
-static bool
-same_permission(const BspPermission *a, const BspPermission *b)
+/* ---------------------------------------------------------------------
+ * De-duplicating by value in linear time: a hash of byte strings to the
+ * position where each was first seen (requests have up to hundreds of
+ * thousands of items).  Allocated in CurrentMemoryContext.
+ * ---------------------------------------------------------------------
+ */
+typedef struct ByteKey
 {
-	return a->resource == b->resource && a->action == b->action &&
-		strcmp(a->name, b->name) == 0 &&
-		(!a->resource || strcmp(a->resource_type, b->resource_type) == 0);
+	const char *data;
+	Size		len;
+} ByteKey;
+
+typedef struct ByteEntry
+{
+	ByteKey		key;
+	int			index;
+} ByteEntry;
+
+static uint32
+bytekey_hash(const void *key, Size keysize)
+{
+	const ByteKey *k = (const ByteKey *) key;
+
+	return hash_bytes((const unsigned char *) k->data, (int) k->len);
+}
+
+static int
+bytekey_match(const void *a, const void *b, Size keysize)
+{
+	const ByteKey *ka = (const ByteKey *) a;
+	const ByteKey *kb = (const ByteKey *) b;
+
+	return (ka->len == kb->len && memcmp(ka->data, kb->data, ka->len) == 0) ? 0 : 1;
+}
+
+static HTAB *
+bytemap_create(const char *name, int nelem)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(ByteKey);
+	ctl.entrysize = sizeof(ByteEntry);
+	ctl.hash = bytekey_hash;
+	ctl.match = bytekey_match;
+	ctl.hcxt = CurrentMemoryContext;
+	return hash_create(name, Max(nelem, 16), &ctl,
+					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+}
+
+/*
+ * The position first recorded for these bytes; when they are new, records
+ * next and sets *is_new.  data must live as long as the map.
+ */
+static int
+bytemap_index(HTAB *map, const char *data, Size len, int next, bool *is_new)
+{
+	ByteKey		key;
+	ByteEntry  *e;
+	bool		found;
+
+	key.data = data;
+	key.len = len;
+	e = (ByteEntry *) hash_search(map, &key, HASH_ENTER, &found);
+	if (!found)
+		e->index = next;
+	*is_new = !found;
+	return e->index;
+}
+
+/* The bytes that identify a permission: kind, action, resource type, name. */
+static void
+permission_key(StringInfo buf, const BspPermission *perm)
+{
+	appendStringInfoChar(buf, perm->resource ? 'r' : 'b');
+	appendStringInfoChar(buf, (char) ('0' + (int) perm->action));
+	if (perm->resource)
+		appendBinaryStringInfo(buf, perm->resource_type, strlen(perm->resource_type) + 1);
+	appendStringInfoString(buf, perm->name);
 }
 
 PG_FUNCTION_INFO_V1(bsperm_authorize_json);
@@ -567,6 +642,7 @@ bsperm_authorize_json(PG_FUNCTION_ARGS)
 	const char **load_refs;
 	Jsonb	  **entities;
 	StringInfoData out;
+	HTAB	   *distinct = bytemap_create("bsperm authorize permissions", nitems);
 
 	/* 1. the body, as Backstage's schema checks it, before any decision */
 	for (i = 0; i < nitems; i++)
@@ -575,7 +651,10 @@ bsperm_authorize_json(PG_FUNCTION_ARGS)
 		BspPermission perm;
 		JsonbValue	v;
 		ZPath		p = {"items", i, NULL, NULL};
+		StringInfoData key;
+		bool		is_new;
 
+		CHECK_FOR_INTERRUPTS();
 		if (!is_object(&items[i]))
 			zod_type_fail(&p, "object", &items[i]);
 		item = items[i].val.binary.data;
@@ -591,13 +670,16 @@ bsperm_authorize_json(PG_FUNCTION_ARGS)
 			zod_fail(b.data);
 		}
 		read_resource_ref(item, i, &ai[i].ref);
-		for (k = 0; k < nperms; k++)
-			if (same_permission(&perms[k].perm, &perm))
-				break;
-		if (k == nperms)
+		initStringInfo(&key);
+		permission_key(&key, &perm);
+		k = bytemap_index(distinct, key.data, key.len, nperms, &is_new);
+		if (is_new)
 			perms[nperms++].perm = perm;
+		else
+			pfree(key.data);
 		ai[i].perm = k;
 	}
+	hash_destroy(distinct);
 
 	user = bsperm_policy_user();
 
@@ -613,13 +695,17 @@ bsperm_authorize_json(PG_FUNCTION_ARGS)
 
 	/* 3. one decision per distinct permission */
 	for (k = 0; k < nperms; k++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		bsperm_decide(user, &perms[k].perm, &perms[k].decision);
+	}
 
 	/* 4. conditional decisions with resource refs: load the resources once */
 	for (i = 0; i < nitems; i++)
 	{
 		DistinctPerm *dp = &perms[ai[i].perm];
 
+		CHECK_FOR_INTERRUPTS();
 		if (dp->decision.result == BSP_CONDITIONAL && ai[i].ref.present &&
 			(ai[i].ref.is_array || ai[i].ref.refs[0][0] != '\0'))
 		{
@@ -645,6 +731,7 @@ bsperm_authorize_json(PG_FUNCTION_ARGS)
 	{
 		DistinctPerm *dp = &perms[ai[i].perm];
 
+		CHECK_FOR_INTERRUPTS();
 		if (i > 0)
 			appendStringInfoChar(&out, ',');
 		appendStringInfoString(&out, "{\"id\":");
@@ -779,6 +866,8 @@ bsperm_apply_conditions(PG_FUNCTION_ARGS)
 	StringInfoData unexpected;
 	StringInfoData out;
 	BspermCachedFilter **filters;
+	HTAB	   *seen_types;
+	HTAB	   *seen_conditions;
 
 	bsperm_require_trusted("apply permission conditions");
 	nitems = request_items(body, &items);
@@ -791,6 +880,7 @@ bsperm_apply_conditions(PG_FUNCTION_ARGS)
 		JsonbValue	v;
 		ZPath		p = {"items", i, NULL, NULL};
 
+		CHECK_FOR_INTERRUPTS();
 		if (!is_object(&items[i]))
 			zod_type_fail(&p, "object", &items[i]);
 		item = items[i].val.binary.data;
@@ -813,15 +903,17 @@ bsperm_apply_conditions(PG_FUNCTION_ARGS)
 
 	/* 2. resource types this plugin (the catalog) does not have */
 	initStringInfo(&unexpected);
+	seen_types = bytemap_create("bsperm unexpected resource types", 16);
 	for (i = 0; i < nitems; i++)
 	{
-		bool		seen = false;
+		bool		is_new;
 
+		CHECK_FOR_INTERRUPTS();
 		if (strcmp(ai[i].resource_type, CATALOG_RESOURCE) == 0)
 			continue;
-		for (k = 0; k < i && !seen; k++)
-			seen = strcmp(ai[k].resource_type, ai[i].resource_type) == 0;
-		if (seen)
+		(void) bytemap_index(seen_types, ai[i].resource_type,
+							 strlen(ai[i].resource_type), i, &is_new);
+		if (!is_new)
 			continue;
 		if (unexpected.len > 0)
 			appendStringInfoString(&unexpected, ", ");
@@ -849,18 +941,18 @@ bsperm_apply_conditions(PG_FUNCTION_ARGS)
 
 	/* 4. evaluate, compiling each distinct conditions document once */
 	filters = palloc0(sizeof(BspermCachedFilter *) * Max(nitems, 1));
+	seen_conditions = bytemap_create("bsperm apply conditions", nitems);
 	initStringInfo(&out);
 	appendStringInfoString(&out, "{\"items\":[");
 	for (i = 0; i < nitems; i++)
 	{
-		BspermCachedFilter *c = NULL;
+		BspermCachedFilter *c;
+		bool		is_new;
 
-		for (k = 0; k < i && c == NULL; k++)
-			if (VARSIZE(ai[k].conditions) == VARSIZE(ai[i].conditions) &&
-				memcmp(ai[k].conditions, ai[i].conditions, VARSIZE(ai[i].conditions)) == 0)
-				c = filters[k];
-		if (c == NULL)
-			c = compile_conditions(ai[i].conditions);
+		CHECK_FOR_INTERRUPTS();
+		k = bytemap_index(seen_conditions, (const char *) ai[i].conditions,
+						  VARSIZE(ai[i].conditions), i, &is_new);
+		c = is_new ? compile_conditions(ai[i].conditions) : filters[k];
 		filters[i] = c;
 
 		if (i > 0)

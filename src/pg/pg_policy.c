@@ -510,6 +510,7 @@ load_policy(Oid relid, int64 version)
 		char	   *type = col_text(tup, 2);
 		char	   *action = col_text(tup, 4);
 
+		CHECK_FOR_INTERRUPTS();
 		policy.perms[i].name = col_text(tup, 1);
 		policy.perms[i].resource = (strcmp(type, "resource") == 0);
 		policy.perms[i].resource_type = col_text(tup, 3);
@@ -549,6 +550,7 @@ load_policy(Oid relid, int64 version)
 		char	   *role = col_text(tup, 2);
 		int			r = role_find(role);
 
+		CHECK_FOR_INTERRUPTS();
 		if (r < 0)
 			continue;
 		policy.members[policy.nmembers].ref = col_text(tup, 1);
@@ -573,6 +575,7 @@ load_policy(Oid relid, int64 version)
 			char	   *action = col_text(tup, 4);
 			char	   *effect = col_text(tup, 5);
 
+			CHECK_FOR_INTERRUPTS();
 			tmp[i].object = col_text(tup, 3);
 			tmp[i].action = bsperm_parse_action(action, strlen(action));
 			tmp[i].deny = (strcmp(effect, "deny") == 0);
@@ -622,6 +625,7 @@ load_policy(Oid relid, int64 version)
 			Datum		d;
 			Jsonb	   *j;
 
+			CHECK_FOR_INTERRUPTS();
 			roleof[i] = role_find(col_text(tup, 1));
 			tmp[i].plugin_id = col_text(tup, 2);
 			tmp[i].resource_type = col_text(tup, 3);
@@ -668,6 +672,7 @@ load_policy(Oid relid, int64 version)
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		int			nr;
 
+		CHECK_FOR_INTERRUPTS();
 		policy.mapping_index[i].ref = col_text(tup, 1);
 		policy.mapping_index[i].index = i;
 		policy.mappings[i].user_ref = col_text(tup, 2);
@@ -771,6 +776,7 @@ load_entities_spi(int nrefs, const char *const *refs, Jsonb **out,
 		Jsonb	   *copy;
 		int			pos = refindex_find(sorted, nrefs, ref);
 
+		CHECK_FOR_INTERRUPTS();
 		if (pos < 0 || isnull)
 			continue;
 		{
@@ -805,6 +811,7 @@ entity_relations(Jsonb *entity, const char *type, StrList *out, MemoryContext cx
 					r;
 		JsonbContainer *rel;
 
+		CHECK_FOR_INTERRUPTS();
 		if (tok != WJB_ELEM || el.type != jbvBinary || !JsonContainerIsObject(el.val.binary.data))
 			continue;
 		rel = el.val.binary.data;
@@ -912,6 +919,8 @@ resolve_user(const BspIdentity *id, bool transitive, MemoryContext parent)
 			int			level_end = groups.n;
 			int			nlevel = level_end - level_start;
 			Jsonb	  **ents = palloc(sizeof(Jsonb *) * nlevel);
+
+			CHECK_FOR_INTERRUPTS();
 
 			load_entities_spi(nlevel, groups.items + level_start, ents, CurrentMemoryContext);
 			for (i = 0; i < nlevel; i++)
