@@ -4,11 +4,14 @@
  *
  * Cache.  The policy tables (bsperm.permissions, roles, role_members,
  * permission_policies, conditional_policies, superusers, policy_config,
- * role_users) are loaded into one memory context, PolicyCxt, and kept while
- * bsperm.policy_state keeps the same (table oid, version).  Every change of a
- * policy table, and every change of a User or Group entity, sets a new
- * version from a sequence (statement triggers in 20_policy.sql).  The
- * version is read at every call in the caller's snapshot, and the tables are
+ * role_users) are loaded into one memory context, policy.cxt, and kept while
+ * the key (oid of bsperm.policy_state, its base version, and the set of
+ * versions in bsperm.policy_changes) is unchanged.  Every change of a
+ * policy table, and every change of a User or Group entity, gives the
+ * writing transaction's own row in policy_changes a new version from a
+ * sequence (statement triggers in 20_policy.sql; no row shared by writers,
+ * so they never wait for each other).  The key is read at every call in
+ * the caller's snapshot, and the tables are
  * loaded in that same snapshot, so the cache never answers differently from
  * the tables as that statement sees them: a committed change is seen by the
  * next statement of every session, and a change rolled back cannot leave a
@@ -137,7 +140,9 @@ typedef struct Policy
 {
 	bool		valid;
 	Oid			state_relid;
-	int64		version;
+	int64		version;		/* base version (policy_state) */
+	int			nchanges;		/* versions in policy_changes, sorted */
+	int64	   *changes;
 	MemoryContext cxt;
 
 	PolicyMode	mode;
@@ -443,8 +448,63 @@ col_text_array(HeapTuple tup, int col, char ***out)
  * Loading
  * ---------------------------------------------------------------------
  */
+/* The cache key as read in the caller's snapshot (see 20_policy.sql). */
+typedef struct PolicyKey
+{
+	Oid			relid;
+	int64		version;
+	int			nchanges;
+	int64	   *changes;
+} PolicyKey;
+
 static void
-load_policy(Oid relid, int64 version)
+read_policy_key(PolicyKey *key)
+{
+	bool		isnull;
+	int			rc;
+	Datum		d;
+
+	if (plan_version == NULL)
+		plan_version = prepare_saved("SELECT s.tableoid, s.version, "
+									 "ARRAY(SELECT c.version FROM bsperm.policy_changes c "
+									 "ORDER BY c.version) FROM bsperm.policy_state s", 0, NULL);
+	rc = SPI_execute_plan(plan_version, NULL, NULL, true, 2);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("bsperm.policy_state must hold exactly one row")));
+	key->relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	key->version = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+	key->nchanges = 0;
+	key->changes = NULL;
+	if (!isnull)
+	{
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n,
+					i;
+
+		deconstruct_array(DatumGetArrayTypeP(d), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+						  &elems, &nulls, &n);
+		key->changes = palloc(sizeof(int64) * Max(n, 1));
+		for (i = 0; i < n; i++)
+			key->changes[i] = DatumGetInt64(elems[i]);
+		key->nchanges = n;
+	}
+}
+
+static bool
+policy_key_matches(const PolicyKey *key)
+{
+	return policy.valid && policy.state_relid == key->relid &&
+		policy.version == key->version && policy.nchanges == key->nchanges &&
+		(key->nchanges == 0 ||
+		 memcmp(policy.changes, key->changes, sizeof(int64) * key->nchanges) == 0);
+}
+
+static void
+load_policy(const PolicyKey *key)
 {
 	uint64		i,
 				n;
@@ -682,8 +742,12 @@ load_policy(Oid relid, int64 version)
 	}
 	qsort(policy.mapping_index, n, sizeof(RefIndex), refindex_cmp);
 
-	policy.state_relid = relid;
-	policy.version = version;
+	policy.state_relid = key->relid;
+	policy.version = key->version;
+	policy.nchanges = key->nchanges;
+	policy.changes = MemoryContextAlloc(policy.cxt, sizeof(int64) * Max(key->nchanges, 1));
+	if (key->nchanges > 0)
+		memcpy(policy.changes, key->changes, sizeof(int64) * key->nchanges);
 	policy.valid = true;
 }
 
@@ -1019,22 +1083,11 @@ bsperm_policy_user(void)
 	owner_enter(&oc);
 	PG_TRY();
 	{
-		bool		isnull;
-		Oid			relid;
-		int64		version;
-		int			rc;
+		PolicyKey	key;
 
-		if (plan_version == NULL)
-			plan_version = prepare_saved("SELECT tableoid, version FROM bsperm.policy_state", 0, NULL);
-		rc = SPI_execute_plan(plan_version, NULL, NULL, true, 1);
-		if (rc != SPI_OK_SELECT || SPI_processed != 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("bsperm.policy_state must hold exactly one row")));
-		relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		version = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-		if (!policy.valid || policy.state_relid != relid || policy.version != version)
-			load_policy(relid, version);
+		read_policy_key(&key);
+		if (!policy_key_matches(&key))
+			load_policy(&key);
 
 		/* who asks */
 		if (tid != NULL)

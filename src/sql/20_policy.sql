@@ -3,10 +3,10 @@
 -- Every table here is readable and writable only by its owner (the role that
 -- created the extension, a superuser) unless an administrator grants more.
 -- The decision functions read them through C code that switches to the owner,
--- so nobody needs privileges on them to be judged by them.  Every committed
--- change bumps bsperm.policy_state.version, which the decision functions read
--- at every statement: a change takes effect for the next statement in every
--- session.
+-- so nobody needs privileges on them to be judged by them.  Every change gives
+-- the writing transaction's row in bsperm.policy_changes a new version, which
+-- the decision functions read at every statement: a committed change takes
+-- effect for the next statement in every session.
 
 -- The role that may act for Backstage users (bsperm_set_user) and apply
 -- conditions.  Roles are cluster-wide; it survives DROP EXTENSION.
@@ -201,7 +201,20 @@ CREATE TRIGGER conditional_policies_check BEFORE INSERT OR UPDATE ON @extschema@
   FOR EACH ROW EXECUTE FUNCTION @extschema@.conditional_policies_check();
 
 -------------------------------------------------------------------------------
--- The policy version: bumped by every change that can alter a decision
+-- The policy version: changed by every change that can alter a decision
+--
+-- Concurrent writers must not wait for each other, so there is no single row
+-- that every change updates.  Each writing transaction keeps its own row in
+-- policy_changes (keyed by its transaction id) and gives it a fresh version
+-- from a sequence at every statement that changes something.  The cache key a
+-- reader compares (src/pg/pg_policy_cache.c) is the base version in
+-- policy_state plus the set of versions in policy_changes, all read in the
+-- reader's snapshot: a committed change adds a version to the set as soon as
+-- a snapshot sees it, a rolled-back one leaves nothing, and sequence numbers
+-- are never reused.  Compaction folds committed rows into a fresh base
+-- version; it runs only when it can lock policy_state without waiting (SKIP
+-- LOCKED) and only in READ COMMITTED, so it never blocks a writer nor raises
+-- a serialization failure.
 
 CREATE SEQUENCE @extschema@.policy_version_seq;
 CREATE TABLE @extschema@.policy_state (
@@ -209,19 +222,47 @@ CREATE TABLE @extschema@.policy_state (
   version bigint NOT NULL
 );
 COMMENT ON TABLE @extschema@.policy_state IS
-  'one row: the version of the policy data; per-backend caches are valid while it is unchanged';
+  'one row: the base version of the policy data (changes since are in policy_changes)';
 INSERT INTO @extschema@.policy_state (version)
   VALUES (pg_catalog.nextval('@extschema@.policy_version_seq'));
 
--- Versions come from a sequence, not a counter: a rolled-back change can
--- never leave a version number that a later committed change reuses.
+CREATE TABLE @extschema@.policy_changes (
+  xid pg_catalog.xid8 PRIMARY KEY,
+  version bigint NOT NULL
+);
+COMMENT ON TABLE @extschema@.policy_changes IS
+  'one row per transaction that changed the policy data since the last compaction: its latest version';
+
+CREATE FUNCTION @extschema@.policy_bump() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  INSERT INTO @extschema@.policy_changes AS c (xid, version)
+    VALUES (pg_catalog.pg_current_xact_id(), pg_catalog.nextval('@extschema@.policy_version_seq'))
+    ON CONFLICT (xid) DO UPDATE
+      SET version = pg_catalog.nextval('@extschema@.policy_version_seq');
+  -- compaction, now and then, never waiting
+  IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.=) 'read committed'
+     AND (SELECT pg_catalog.count(*) FROM @extschema@.policy_changes) OPERATOR(pg_catalog.>) 32
+     AND EXISTS (SELECT FROM @extschema@.policy_state FOR UPDATE SKIP LOCKED) THEN
+    DELETE FROM @extschema@.policy_changes c
+      WHERE c.xid OPERATOR(pg_catalog.<>) pg_catalog.pg_current_xact_id();
+    UPDATE @extschema@.policy_state
+       SET version = pg_catalog.nextval('@extschema@.policy_version_seq');
+  END IF;
+END
+$fn$;
+REVOKE ALL ON FUNCTION @extschema@.policy_bump() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.policy_bump() IS
+  'gives this transaction''s row in policy_changes a new version (and compacts without waiting)';
+
 CREATE FUNCTION @extschema@.policy_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-  UPDATE @extschema@.policy_state
-     SET version = pg_catalog.nextval('@extschema@.policy_version_seq');
+  PERFORM @extschema@.policy_bump();
   RETURN NULL;
 END
 $fn$;
@@ -267,8 +308,7 @@ BEGIN
                           OR pg_catalog.starts_with(r.entity_ref, 'group:'));
   END IF;
   IF changed THEN
-    UPDATE @extschema@.policy_state
-       SET version = pg_catalog.nextval('@extschema@.policy_version_seq');
+    PERFORM @extschema@.policy_bump();
   END IF;
   RETURN NULL;
 END

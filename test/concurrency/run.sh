@@ -91,6 +91,7 @@ for u in alice bob alice bob alice bob alice; do
 done
 check "seven executions, alternating users, each correct" "$out" "a1,a2;b1;a1,a2;b1;a1,a2;b1;a1,a2;"
 
+. "$HERE/policy_cases.sh"
 session_stop_all
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null
 echo "# suite concurrency: $PASSED passed, $FAILED failed"
