@@ -49,6 +49,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/regproc.h"
 #include "utils/syscache.h"
 
 #include "pg_policy.h"
@@ -1730,6 +1731,21 @@ bsperm_decide(BspUser *u, const BspPermission *perm, BspDecision *out)
 			out->result = BSP_ALLOW;
 			break;
 		case POLICY_FUNCTION:
+
+			/*
+			 * The policy function asked for a decision itself (it called
+			 * bsperm_authorize, or read a table that bsperm protects, whose
+			 * row-level security asks for one while planning): that would
+			 * recurse until the stack is exhausted.  Fail closed, clearly.
+			 */
+			if (decide_depth > 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_RECURSION),
+						 errmsg("permission policy function %s asked for a permission decision while deciding",
+								format_procedure(policy.func)),
+						 errdetail("The nested request is for permission \"%s\". A policy function that reads a table protected by bsperm, or calls bsperm_authorize, would decide recursively.",
+								   perm->name),
+						 errhint("Read what the policy function needs from tables bsperm does not protect, or through a SECURITY DEFINER function owned by a role that bypasses row-level security.")));
 			decide_depth++;
 			PG_TRY();
 			{

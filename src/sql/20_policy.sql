@@ -8,6 +8,20 @@
 -- the decision functions read at every statement: a committed change takes
 -- effect for the next statement in every session.
 
+-- bsperm lowercases and measures text as UTF-8 (Backstage's rules are
+-- Unicode rules); in any other database encoding its answers would be wrong.
+DO $do$
+BEGIN
+  IF pg_catalog.getdatabaseencoding() OPERATOR(pg_catalog.<>) 'UTF8' THEN
+    RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+      MESSAGE = pg_catalog.format('bsperm requires a UTF8 database, not "%s"',
+                                  pg_catalog.getdatabaseencoding()),
+      DETAIL = 'Entity documents are lowercased and measured as Unicode text, as Backstage does; another encoding would change the answers.',
+      HINT = 'Create the database with ENCODING ''UTF8'' TEMPLATE template0.';
+  END IF;
+END
+$do$;
+
 -- The role that may act for Backstage users (bsperm_set_user) and apply
 -- conditions.  Roles are cluster-wide; it survives DROP EXTENSION.
 DO $do$
@@ -280,6 +294,8 @@ BEGIN
     EXECUTE pg_catalog.format(
       'CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.%I
          FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.policy_changed()', t);
+    -- also on a logical-replication subscriber (session_replication_role = replica)
+    EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ENABLE ALWAYS TRIGGER policy_changed', t);
   END LOOP;
 END
 $do$;
@@ -329,6 +345,11 @@ CREATE TRIGGER entities_membership_delete AFTER DELETE ON @extschema@.entities
   FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.entities_membership_changed();
 CREATE TRIGGER entities_membership_truncate AFTER TRUNCATE ON @extschema@.entities
   FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.entities_membership_changed();
+-- a subscriber applies the catalog's changes with session_replication_role = replica
+ALTER TABLE @extschema@.entities ENABLE ALWAYS TRIGGER entities_membership_insert;
+ALTER TABLE @extschema@.entities ENABLE ALWAYS TRIGGER entities_membership_update;
+ALTER TABLE @extschema@.entities ENABLE ALWAYS TRIGGER entities_membership_delete;
+ALTER TABLE @extschema@.entities ENABLE ALWAYS TRIGGER entities_membership_truncate;
 
 -- pg_dump keeps the policy (the built-in permissions come back with the extension)
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.permissions', 'WHERE NOT builtin');
