@@ -1,0 +1,280 @@
+/*-------------------------------------------------------------------------
+ * pg_policy_cache.c
+ *	  The per-backend policy cache and the identity cache: what they hold,
+ *	  when they are valid, when they are freed.
+ *
+ * The policy.  The policy tables (bsperm.permissions, roles, role_members,
+ * permission_policies, conditional_policies, superusers, policy_config,
+ * role_users) are loaded (pg_policy_load.c) into one memory context,
+ * bsperm_policy.cxt, and kept while the key is unchanged: the oid of
+ * bsperm.policy_state, its base version, and the set of versions in
+ * bsperm.policy_changes.  Every change of a policy table, and every change
+ * of a User or Group entity, gives the writing transaction's own row in
+ * policy_changes a new version from a sequence (statement triggers in
+ * 20_policy.sql; no row is shared by writers, so they never wait for each
+ * other).  The key is read at every call of bsperm_policy_user in the
+ * caller's snapshot, and the tables are loaded in that same snapshot, so
+ * the cache never answers differently from the tables as that statement
+ * sees them: a committed change is seen by the next statement of every
+ * session, and a change rolled back leaves no version behind that a later
+ * change could reuse.
+ *
+ * Identities.  Up to USER_CACHE_SIZE resolved identities are kept, each in
+ * its own memory context under the policy's (with its decision memos), so
+ * a reload frees them all and an eviction frees exactly one.  While a
+ * policy function decides, a new identity is resolved into the context of
+ * the caller of bsperm_policy_user and not cached (an identity in use is
+ * never evicted).
+ *
+ * Privileges.  Reading the key, loading and resolving run in an owner
+ * section (pg_owner.c): as the owner of schema bsperm, search_path pinned.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "pg_policy_int.h"
+
+#define P bsperm_policy
+
+Policy		bsperm_policy;
+
+/* GUC: ownership refs computed from the catalog include ancestor groups */
+static bool bsperm_transitive_ownership = false;
+
+static SPIPlanPtr plan_key;
+
+void
+bsperm_policy_init(void)
+{
+	DefineCustomBoolVariable("bsperm.transitive_ownership",
+							 "Ownership refs computed from the catalog include ancestor groups.",
+							 "Off (as in Backstage's sign-in): the user's ref and the groups it is directly a member of. "
+							 "On: also every group those groups are children of, through childOf relations.",
+							 &bsperm_transitive_ownership,
+							 false,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+	bsperm_identity_init();
+}
+
+int
+bsperm_first_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+int
+bsperm_name_search(const void *base, int n, size_t size, const char *name)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		const char *midname = *(const char *const *) ((const char *) base + (size_t) mid * size);
+		int			c = strcmp(midname, name);
+
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+void
+bsperm_core_oom(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OUT_OF_MEMORY),
+			 errmsg("out of memory")));
+}
+
+/* The key in the caller's snapshot; arrays in CurrentMemoryContext. */
+static void
+read_policy_key(PolicyKey *key)
+{
+	bool		isnull;
+	int			rc;
+	Datum		d;
+
+	if (plan_key == NULL)
+		plan_key = bsperm_prepare_saved("SELECT s.tableoid, s.version, "
+										"ARRAY(SELECT c.version FROM bsperm.policy_changes c "
+										"ORDER BY c.version) FROM bsperm.policy_state s", 0, NULL);
+	rc = SPI_execute_plan(plan_key, NULL, NULL, true, 2);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("bsperm.policy_state must hold exactly one row")));
+	key->relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	key->version = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+	key->nchanges = 0;
+	key->changes = NULL;
+	if (!isnull)
+	{
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n,
+					i;
+
+		deconstruct_array(DatumGetArrayTypeP(d), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+						  &elems, &nulls, &n);
+		key->changes = palloc(sizeof(int64) * Max(n, 1));
+		for (i = 0; i < n; i++)
+			key->changes[i] = DatumGetInt64(elems[i]);
+		key->nchanges = n;
+	}
+}
+
+static bool
+policy_key_matches(const PolicyKey *key)
+{
+	return P.valid && P.key.relid == key->relid &&
+		P.key.version == key->version && P.key.nchanges == key->nchanges &&
+		(key->nchanges == 0 ||
+		 memcmp(P.key.changes, key->changes, sizeof(int64) * key->nchanges) == 0);
+}
+
+static bool
+identity_equal(const BspIdentity *a, const BspIdentity *b)
+{
+	int			i;
+
+	if (a->source != b->source || a->refs_given != b->refs_given || a->nrefs != b->nrefs)
+		return false;
+	if ((a->user_ref == NULL) != (b->user_ref == NULL))
+		return false;
+	if (a->user_ref && strcmp(a->user_ref, b->user_ref) != 0)
+		return false;
+	for (i = 0; i < a->nrefs; i++)
+		if (strcmp(a->refs[i], b->refs[i]) != 0)
+			return false;
+	return true;
+}
+
+/* Who asks: the transaction's identity, else session_user's mapping. */
+static const BspIdentity *
+asking_identity(BspIdentity *mapped)
+{
+	const BspIdentity *tid = bsperm_transaction_identity();
+	char	   *session;
+	int			pos;
+
+	if (tid != NULL)
+		return tid;
+	session = GetUserNameFromId(GetSessionUserId(), false);
+	pos = bsperm_name_search(P.mappings, P.nmappings, sizeof(Mapping), session);
+	memset(mapped, 0, sizeof(*mapped));
+	mapped->source = BSP_IDENT_NONE;
+	if (pos >= 0)
+	{
+		Mapping    *m = &P.mappings[pos];
+
+		mapped->source = BSP_IDENT_ROLE_MAPPING;
+		mapped->user_ref = (char *) m->user_ref;
+		mapped->refs_given = m->refs_given;
+		mapped->nrefs = m->nrefs;
+		mapped->refs = m->refs;
+	}
+	return mapped;
+}
+
+/*
+ * The cached identity, or a new one resolved and cached in the oldest slot
+ * (whose identity is freed); see the file header for policy functions.
+ */
+static BspUser *
+cached_user(const BspIdentity *id, bool transitive, MemoryContext caller)
+{
+	BspUser    *u;
+	int			slot = P.next_user;
+	int			i;
+
+	for (i = 0; i < USER_CACHE_SIZE; i++)
+		if (P.users[i] && P.users[i]->transitive == transitive &&
+			identity_equal(&P.users[i]->id, id))
+			return P.users[i];
+	if (bsperm_decide_depth > 0)
+		return bsperm_resolve_user(id, transitive, caller);
+	u = bsperm_resolve_user(id, transitive, P.cxt);
+	if (P.users[slot] != NULL)
+		MemoryContextDelete(P.users[slot]->cxt);
+	P.users[slot] = u;
+	P.next_user = (slot + 1) % USER_CACHE_SIZE;
+	return u;
+}
+
+BspUser *
+bsperm_policy_user(void)
+{
+	OwnerContext oc;
+	bool		transitive = bsperm_transitive_ownership;
+	BspUser    *u = NULL;
+	MemoryContext caller = CurrentMemoryContext;	/* SPI_connect switches */
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	bsperm_owner_enter(&oc);
+	PG_TRY();
+	{
+		PolicyKey	key;
+		BspIdentity mapped;
+
+		read_policy_key(&key);
+		if (!policy_key_matches(&key))
+			bsperm_load_policy(&key);
+		u = cached_user(asking_identity(&mapped), transitive, caller);
+	}
+	PG_CATCH();
+	{
+		bsperm_owner_abort(&oc);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	bsperm_owner_leave(&oc);
+	SPI_finish();
+	return u;
+}
+
+const char *
+bsperm_user_ref(const BspUser *u)
+{
+	return u->id.user_ref;
+}
+
+int
+bsperm_user_ownership_refs(const BspUser *u, const char *const **refs)
+{
+	*refs = u->refs;
+	return u->nrefs;
+}
+
+BspIdentitySource
+bsperm_user_source(const BspUser *u)
+{
+	return u->id.source;
+}
+
+bool
+bsperm_lookup_permission(const char *name, BspPermission *out)
+{
+	int			i;
+
+	Assert(P.valid);
+	i = bsperm_name_search(P.perms, P.nperms, sizeof(BspPermission), name);
+	if (i < 0)
+		return false;
+	*out = P.perms[i];
+	return true;
+}
