@@ -14,11 +14,16 @@
  * security on bsperm.entities does not hide resources from the check), with
  * each distinct conditions document compiled once.
  *
- * Errors are Backstage's: the message is what Backstage puts in
- * error.message, the detail names the HTTP status it would answer.
- * SQLSTATEs: 22023 for a request Backstage answers 400, 42501 for 403,
- * 42704 for 404 and unknown rules, 39000 for an invalid policy decision
- * (Backstage's 500).
+ * Errors are in PostgreSQL's style (lower-case message, values in double
+ * quotes); the detail names the HTTP status Backstage would answer and
+ * carries Backstage's own error.message (for an invalid body, the zod
+ * issues Backstage returns).  SQLSTATEs: 22023 for a request Backstage
+ * answers 400, 42501 for 403, 42704 for 404 and unknown rules, 39000 for an
+ * invalid policy decision (Backstage's 500).
+ *
+ * Memory: everything per call in CurrentMemoryContext, except what the
+ * decision memo keeps (compiled conditions, the decision JSON) in the
+ * decision's memo_cxt, which belongs to the identity (pg_policy.c).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -103,13 +108,59 @@ zod_type(const JsonbValue *v)
 static void
 zod_fail(const char *issue) pg_attribute_noreturn();
 
+/* The path of a zod issue as items[0].permission.type ("" for the root). */
+static void
+issue_path(StringInfo b, Jsonb *issue)
+{
+	JsonbValue	v;
+	JsonbIterator *it;
+	JsonbValue	el;
+	JsonbIteratorToken tok;
+
+	if (getKeyJsonValueFromContainer(&issue->root, "path", 4, &v) == NULL ||
+		v.type != jbvBinary)
+		return;
+	it = JsonbIteratorInit(v.val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &el, true)) != WJB_DONE)
+	{
+		if (tok != WJB_ELEM)
+			continue;
+		if (el.type == jbvString)
+		{
+			if (b->len > 0)
+				appendStringInfoChar(b, '.');
+			appendBinaryStringInfo(b, el.val.string.val, el.val.string.len);
+		}
+		else if (el.type == jbvNumeric)
+			appendStringInfo(b, "[%s]", DatumGetCString(DirectFunctionCall1(numeric_out,
+																		   NumericGetDatum(el.val.numeric))));
+	}
+}
+
+/*
+ * An invalid request body, as Backstage's schema (zod) reports it: the
+ * issue's message and path in the detail, and the issue itself, which
+ * Backstage returns to clients, after them.
+ */
 static void
 zod_fail(const char *issue)
 {
+	Jsonb	   *j = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(issue)));
+	JsonbValue	m;
+	StringInfoData path;
+	char	   *message = "Invalid input";
+
+	if (getKeyJsonValueFromContainer(&j->root, "message", 7, &m) != NULL && m.type == jbvString)
+		message = pnstrdup(m.val.string.val, m.val.string.len);
+	initStringInfo(&path);
+	issue_path(&path, j);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg_internal("[%s]", issue),
-			 errdetail(DETAIL_400)));
+			 path.len > 0 ?
+			 errmsg("invalid request body at \"%s\"", path.data) :
+			 errmsg("invalid request body"),
+			 errdetail("%s. Backstage answers HTTP 400 (InputError) with the issues [%s].",
+					   message, issue)));
 }
 
 static void
@@ -198,12 +249,9 @@ request_items(Jsonb *body, JsonbValue **items)
 		JsonbValue	root;
 
 		root.type = JB_ROOT_IS_ARRAY(body) && !JB_ROOT_IS_SCALAR(body) ? jbvArray : jbvString;
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg_internal("[{\"code\":\"invalid_type\",\"expected\":\"object\",\"received\":\"%s\",\"path\":[],\"message\":\"Expected object, received %s\"}]",
-								 JB_ROOT_IS_SCALAR(body) ? "scalar" : zod_type(&root),
-								 JB_ROOT_IS_SCALAR(body) ? "scalar" : zod_type(&root)),
-				 errdetail(DETAIL_400)));
+		zod_fail(psprintf("{\"code\":\"invalid_type\",\"expected\":\"object\",\"received\":\"%s\",\"path\":[],\"message\":\"Expected object, received %s\"}",
+						  JB_ROOT_IS_SCALAR(body) ? "scalar" : zod_type(&root),
+						  JB_ROOT_IS_SCALAR(body) ? "scalar" : zod_type(&root)));
 	}
 	if (!get_member(&body->root, "items", &v))
 		zod_type_fail(&p, "array", NULL);
@@ -459,14 +507,14 @@ check_appliable(const BspDecision *d)
 	if (strcmp(d->plugin_id, CATALOG_PLUGIN) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("Request failed with 404 Not Found"),
-				 errdetail("Conditions of plugin \"%s\" cannot be applied here; only the catalog's can. Backstage answers HTTP 404 (ResponseError).",
-						   d->plugin_id)));
+				 errmsg("cannot apply conditions of plugin \"%s\"", d->plugin_id),
+				 errdetail("Only the catalog's conditions can be applied here. Backstage answers HTTP 404 (ResponseError: Request failed with 404 Not Found).")));
 	if (strcmp(d->resource_type, CATALOG_RESOURCE) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("Unexpected resource types: %s.", d->resource_type),
-				 errdetail("Backstage answers HTTP 400 (ResponseError: Request failed with 400 Bad Request).")));
+				 errmsg("unexpected resource type \"%s\"", d->resource_type),
+				 errdetail("Backstage answers HTTP 400 (ResponseError: Request failed with 400 Bad Request; Unexpected resource types: %s.).",
+						   d->resource_type)));
 }
 
 /* ---------------------------------------------------------------------
@@ -689,8 +737,9 @@ bsperm_authorize_json(PG_FUNCTION_ARGS)
 			if (perms[ai[i].perm].perm.resource && !ai[i].ref.present)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("Resource permissions require a resourceRef to be set. Direct user requests without a resourceRef are not allowed."),
-						 errdetail(DETAIL_400),
+						 errmsg("resource permission \"%s\" requires a resourceRef in a direct user request",
+								perms[ai[i].perm].perm.name),
+						 errdetail("Backstage answers HTTP 400 (InputError: Resource permissions require a resourceRef to be set. Direct user requests without a resourceRef are not allowed.)."),
 						 errhint("Only an identity set with bsperm_set_user acts on behalf of a user and may receive conditional decisions.")));
 
 	/* 3. one decision per distinct permission */
@@ -864,6 +913,7 @@ bsperm_apply_conditions(PG_FUNCTION_ARGS)
 	const char **load_refs;
 	Jsonb	  **entities;
 	StringInfoData unexpected;
+	StringInfoData quoted;
 	StringInfoData out;
 	BspermCachedFilter **filters;
 	HTAB	   *seen_types;
@@ -903,6 +953,7 @@ bsperm_apply_conditions(PG_FUNCTION_ARGS)
 
 	/* 2. resource types this plugin (the catalog) does not have */
 	initStringInfo(&unexpected);
+	initStringInfo(&quoted);
 	seen_types = bytemap_create("bsperm unexpected resource types", 16);
 	for (i = 0; i < nitems; i++)
 	{
@@ -916,14 +967,19 @@ bsperm_apply_conditions(PG_FUNCTION_ARGS)
 		if (!is_new)
 			continue;
 		if (unexpected.len > 0)
+		{
 			appendStringInfoString(&unexpected, ", ");
+			appendStringInfoString(&quoted, ", ");
+		}
 		appendStringInfoString(&unexpected, ai[i].resource_type);
+		appendStringInfo(&quoted, "\"%s\"", ai[i].resource_type);
 	}
 	if (unexpected.len > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("Unexpected resource types: %s.", unexpected.data),
-				 errdetail("Backstage's catalog answers HTTP 400 (InputError).")));
+				 errmsg("unexpected resource types %s", quoted.data),
+				 errdetail("Backstage's catalog answers HTTP 400 (InputError: Unexpected resource types: %s.).",
+						   unexpected.data)));
 
 	/* 3. the resources, once */
 	for (i = 0; i < nitems; i++)
