@@ -31,11 +31,7 @@ typedef struct rrole
 } rrole;
 
 /* (ref, index) pairs sorted by ref, then index */
-typedef struct binding
-{
-	const char *ref;
-	int			index;
-} binding;
+typedef bsp_refpos binding;
 
 struct bsp_rbac_policy
 {
@@ -62,21 +58,32 @@ cstring_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
-static int
-binding_cmp(const void *a, const void *b)
+int
+bsp_first_name_cmp(const void *a, const void *b)
 {
-	const binding *x = a;
-	const binding *y = b;
+	return cstring_cmp(a, b);
+}
+
+static int
+refpos_cmp(const void *a, const void *b)
+{
+	const bsp_refpos *x = a;
+	const bsp_refpos *y = b;
 	int			c = strcmp(x->ref, y->ref);
 
 	if (c != 0)
 		return c;
-	return (x->index > y->index) - (x->index < y->index);
+	return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
-/* First position of ref in a sorted binding array, -1 when absent. */
-static int
-binding_find(const binding *arr, int n, const char *ref)
+void
+bsp_refpos_sort(bsp_refpos *arr, int n)
+{
+	qsort(arr, (size_t) n, sizeof(bsp_refpos), refpos_cmp);
+}
+
+int
+bsp_refpos_find(const bsp_refpos *arr, int n, const char *ref)
 {
 	int			lo = 0,
 				hi = n;
@@ -93,6 +100,30 @@ binding_find(const binding *arr, int n, const char *ref)
 	return (lo < n && strcmp(arr[lo].ref, ref) == 0) ? lo : -1;
 }
 
+int
+bsp_name_find(const void *base, int n, size_t size, const char *name)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	if (name == NULL)
+		return -1;
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		const char *midname = *(const char *const *) ((const char *) base + (size_t) mid * size);
+		int			c = strcmp(midname, name);
+
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
 static bool
 sorted_contains(const char *const *arr, int n, const char *s)
 {
@@ -103,24 +134,7 @@ sorted_contains(const char *const *arr, int n, const char *s)
 static int
 role_find(const bsp_rbac_policy *p, const char *name)
 {
-	int			lo = 0,
-				hi = p->nroles - 1;
-
-	if (name == NULL)
-		return -1;
-	while (lo <= hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
-		int			c = strcmp(p->roles[mid].name, name);
-
-		if (c == 0)
-			return mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return -1;
+	return bsp_name_find(p->roles, p->nroles, sizeof(rrole), name);
 }
 
 /* ---------------------------------------------------------------------
@@ -163,10 +177,10 @@ build_members(bsp_arena *a, const bsp_rbac_input *in, bsp_rbac_policy *p)
 		if (r < 0 || in->members[i].member == NULL)
 			continue;
 		p->members[p->nmembers].ref = in->members[i].member;
-		p->members[p->nmembers].index = r;
+		p->members[p->nmembers].pos = r;
 		p->nmembers++;
 	}
-	qsort(p->members, (size_t) p->nmembers, sizeof(binding), binding_cmp);
+	bsp_refpos_sort(p->members, p->nmembers);
 	return true;
 }
 
@@ -196,11 +210,11 @@ build_lines(bsp_arena *a, const bsp_rbac_input *in, bsp_rbac_policy *p)
 			d->action = l->action;
 			d->deny = l->deny;
 			p->direct[p->ndirect].ref = l->member;
-			p->direct[p->ndirect].index = p->ndirect;
+			p->direct[p->ndirect].pos = p->ndirect;
 			p->ndirect++;
 		}
 	}
-	qsort(p->direct, (size_t) p->ndirect, sizeof(binding), binding_cmp);
+	bsp_refpos_sort(p->direct, p->ndirect);
 	for (i = 0; i < p->nroles; i++)
 	{
 		p->roles[i].lines = bsp_alloc_array(a, (size_t) p->roles[i].nlines + 1, sizeof(rline));
@@ -482,12 +496,12 @@ bsp_rbac_walk_next(bsp_rbac_walk *w, const char *const **groups)
 static void
 add_member_roles(const bsp_rbac_policy *p, const char *ref, bool *has)
 {
-	int			pos = binding_find(p->members, p->nmembers, ref);
+	int			pos = bsp_refpos_find(p->members, p->nmembers, ref);
 
 	if (pos < 0)
 		return;
 	for (; pos < p->nmembers && strcmp(p->members[pos].ref, ref) == 0; pos++)
-		has[p->members[pos].index] = true;
+		has[p->members[pos].pos] = true;
 }
 
 bool
@@ -593,11 +607,11 @@ tally_direct(const bsp_rbac_policy *p, const bsp_rbac_user *u,
 	for (pass = 0; pass < 2; pass++)
 		for (i = 0; i < u->nsubjects; i++)
 		{
-			pos = binding_find(p->direct, p->ndirect, u->subjects[i]);
+			pos = bsp_refpos_find(p->direct, p->ndirect, u->subjects[i]);
 			for (; pos >= 0 && pos < p->ndirect &&
 				 strcmp(p->direct[pos].ref, u->subjects[i]) == 0; pos++)
 			{
-				const rline *l = &p->direct_lines[p->direct[pos].index];
+				const rline *l = &p->direct_lines[p->direct[pos].pos];
 
 				if (pass == 0)
 					t->named = t->named || line_is(l, perm->name, act);

@@ -160,6 +160,24 @@ extern bool bsp_rbac_resolve(bsp_arena *arena, const bsp_rbac_policy *p,
 extern bool bsp_rbac_distinct(bsp_arena *arena, int n, const char *const *in,
 							  int *nout, const char ***out);
 
+/* ---- sorted arrays (byte order, strcmp), also for the glue ---- */
+
+/* (ref, pos) pairs, sorted by ref then pos, searched for the first of a ref */
+typedef struct bsp_refpos
+{
+	const char *ref;
+	int			pos;
+} bsp_refpos;
+
+extern void bsp_refpos_sort(bsp_refpos *arr, int n);
+/* First index of ref in a sorted array, -1 when absent. */
+extern int	bsp_refpos_find(const bsp_refpos *arr, int n, const char *ref);
+
+/* qsort comparator for structs whose first member is a "const char *". */
+extern int	bsp_first_name_cmp(const void *a, const void *b);
+/* Index of name among n such structs of the given size sorted by it; -1 when absent. */
+extern int	bsp_name_find(const void *base, int n, size_t size, const char *name);
+
 /* ---- the decision ---- */
 typedef struct bsp_rbac_perm
 {

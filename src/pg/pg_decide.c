@@ -673,27 +673,30 @@ permission_key(StringInfo buf, const BspPermission *perm)
 	appendStringInfoString(buf, perm->name);
 }
 
-PG_FUNCTION_INFO_V1(bsperm_authorize_json);
-Datum
-bsperm_authorize_json(PG_FUNCTION_ARGS)
+/* A request being answered: its items and their distinct permissions. */
+typedef struct AuthRequest
 {
-	Jsonb	   *body = PG_GETARG_JSONB_P(0);
-	JsonbValue *items;
-	int			nitems = request_items(body, &items);
-	AuthItem   *ai = palloc0(sizeof(AuthItem) * Max(nitems, 1));
-	DistinctPerm *perms = palloc0(sizeof(DistinctPerm) * Max(nitems, 1));
-	int			nperms = 0;
-	BspUser    *user;
-	int			i,
-				k;
-	int			nload = 0;
-	const char **load_refs;
-	Jsonb	  **entities;
-	StringInfoData out;
-	HTAB	   *distinct = bytemap_create("bsperm authorize permissions", nitems);
+	int			nitems;
+	AuthItem   *items;
+	int			nperms;
+	DistinctPerm *perms;
+	int			nload;			/* resources to load, all items together */
+	Jsonb	  **entities;		/* nload, in item order */
+} AuthRequest;
 
-	/* 1. the body, as Backstage's schema checks it, before any decision */
-	for (i = 0; i < nitems; i++)
+/* 1. the body, as Backstage's schema checks it, before any decision */
+static void
+read_authorize_items(Jsonb *body, AuthRequest *r)
+{
+	JsonbValue *items;
+	HTAB	   *distinct;
+	int			i;
+
+	r->nitems = request_items(body, &items);
+	r->items = palloc0(sizeof(AuthItem) * Max(r->nitems, 1));
+	r->perms = palloc0(sizeof(DistinctPerm) * Max(r->nitems, 1));
+	distinct = bytemap_create("bsperm authorize permissions", r->nitems);
+	for (i = 0; i < r->nitems; i++)
 	{
 		JsonbContainer *item;
 		BspPermission perm;
@@ -706,97 +709,128 @@ bsperm_authorize_json(PG_FUNCTION_ARGS)
 		if (!is_object(&items[i]))
 			zod_type_fail(&p, "object", &items[i]);
 		item = items[i].val.binary.data;
-		ai[i].id = read_id(item, i);
+		r->items[i].id = read_id(item, i);
 		read_permission(item, i, &perm);
 		if (!perm.resource && get_member(item, "resourceRef", &v))
-		{
-			StringInfoData b;
-
-			initStringInfo(&b);
-			appendStringInfo(&b, "{\"code\":\"invalid_type\",\"expected\":\"undefined\",\"received\":\"%s\",\"path\":[\"items\",%d,\"resourceRef\"],\"message\":\"Expected undefined, received %s\"}",
-							 zod_type(&v), i, zod_type(&v));
-			zod_fail(b.data);
-		}
-		read_resource_ref(item, i, &ai[i].ref);
+			zod_fail(psprintf("{\"code\":\"invalid_type\",\"expected\":\"undefined\",\"received\":\"%s\",\"path\":[\"items\",%d,\"resourceRef\"],\"message\":\"Expected undefined, received %s\"}",
+							  zod_type(&v), i, zod_type(&v)));
+		read_resource_ref(item, i, &r->items[i].ref);
 		initStringInfo(&key);
 		permission_key(&key, &perm);
-		k = bytemap_index(distinct, key.data, key.len, nperms, &is_new);
+		r->items[i].perm = bytemap_index(distinct, key.data, key.len, r->nperms, &is_new);
 		if (is_new)
-			perms[nperms++].perm = perm;
+			r->perms[r->nperms++].perm = perm;
 		else
 			pfree(key.data);
-		ai[i].perm = k;
 	}
 	hash_destroy(distinct);
+}
 
-	user = bsperm_policy_user();
+/* 2. a user asking for itself must name the resource (W3) */
+static void
+check_direct_user(BspUser *user, const AuthRequest *r)
+{
+	int			i;
 
-	/* 2. a user asking for itself must name the resource (W3) */
-	if (bsperm_user_source(user) != BSP_IDENT_TRANSACTION)
-		for (i = 0; i < nitems; i++)
-			if (perms[ai[i].perm].perm.resource && !ai[i].ref.present)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("resource permission \"%s\" requires a resourceRef in a direct user request",
-								perms[ai[i].perm].perm.name),
-						 errdetail("Backstage answers HTTP 400 (InputError: Resource permissions require a resourceRef to be set. Direct user requests without a resourceRef are not allowed.)."),
-						 errhint("Only an identity set with bsperm_set_user acts on behalf of a user and may receive conditional decisions.")));
+	if (bsperm_user_source(user) == BSP_IDENT_TRANSACTION)
+		return;
+	for (i = 0; i < r->nitems; i++)
+		if (r->perms[r->items[i].perm].perm.resource && !r->items[i].ref.present)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("resource permission \"%s\" requires a resourceRef in a direct user request",
+							r->perms[r->items[i].perm].perm.name),
+					 errdetail("Backstage answers HTTP 400 (InputError: Resource permissions require a resourceRef to be set. Direct user requests without a resourceRef are not allowed.)."),
+					 errhint("Only an identity set with bsperm_set_user acts on behalf of a user and may receive conditional decisions.")));
+}
 
-	/* 3. one decision per distinct permission */
-	for (k = 0; k < nperms; k++)
+/* 4. conditional decisions with resource refs: load the resources once */
+static void
+load_applied_resources(AuthRequest *r)
+{
+	const char **load_refs;
+	int			i,
+				k;
+
+	r->nload = 0;
+	for (i = 0; i < r->nitems; i++)
 	{
-		CHECK_FOR_INTERRUPTS();
-		bsperm_decide(user, &perms[k].perm, &perms[k].decision);
-	}
-
-	/* 4. conditional decisions with resource refs: load the resources once */
-	for (i = 0; i < nitems; i++)
-	{
-		DistinctPerm *dp = &perms[ai[i].perm];
+		AuthItem   *it = &r->items[i];
+		DistinctPerm *dp = &r->perms[it->perm];
 
 		CHECK_FOR_INTERRUPTS();
-		if (dp->decision.result == BSP_CONDITIONAL && ai[i].ref.present &&
-			(ai[i].ref.is_array || ai[i].ref.refs[0][0] != '\0'))
+		if (dp->decision.result == BSP_CONDITIONAL && it->ref.present &&
+			(it->ref.is_array || it->ref.refs[0][0] != '\0'))
 		{
 			check_appliable(&dp->decision);
-			ai[i].apply = true;
-			ai[i].first_ref = nload;
-			nload += ai[i].ref.n;
+			it->apply = true;
+			it->first_ref = r->nload;
+			r->nload += it->ref.n;
 		}
 	}
-	load_refs = palloc(sizeof(char *) * Max(nload, 1));
-	entities = palloc(sizeof(Jsonb *) * Max(nload, 1));
-	for (i = 0; i < nitems; i++)
-		if (ai[i].apply)
-			for (k = 0; k < ai[i].ref.n; k++)
-				load_refs[ai[i].first_ref + k] = ai[i].ref.refs[k];
-	if (nload > 0)
-		bsperm_load_entities(nload, load_refs, entities);
+	load_refs = palloc(sizeof(char *) * Max(r->nload, 1));
+	r->entities = palloc(sizeof(Jsonb *) * Max(r->nload, 1));
+	for (i = 0; i < r->nitems; i++)
+		if (r->items[i].apply)
+			for (k = 0; k < r->items[i].ref.n; k++)
+				load_refs[r->items[i].first_ref + k] = r->items[i].ref.refs[k];
+	if (r->nload > 0)
+		bsperm_load_entities(r->nload, load_refs, r->entities);
+}
 
-	/* 5. the response, in request order */
+/* 5. the response, in request order */
+static Datum
+authorize_response(AuthRequest *r)
+{
+	StringInfoData out;
+	int			i;
+
 	initStringInfo(&out);
 	appendStringInfoString(&out, "{\"items\":[");
-	for (i = 0; i < nitems; i++)
+	for (i = 0; i < r->nitems; i++)
 	{
-		DistinctPerm *dp = &perms[ai[i].perm];
+		AuthItem   *it = &r->items[i];
+		DistinctPerm *dp = &r->perms[it->perm];
 
 		CHECK_FOR_INTERRUPTS();
 		if (i > 0)
 			appendStringInfoChar(&out, ',');
 		appendStringInfoString(&out, "{\"id\":");
-		escape_json(&out, ai[i].id);
-		if (!ai[i].apply)
+		escape_json(&out, it->id);
+		if (!it->apply)
 			decision_fields(&out, &dp->decision, true);
 		else
 		{
 			if (dp->filter == NULL)
 				dp->filter = decision_filter(&dp->decision);
-			append_applied_result(&out, dp->filter, &ai[i].ref, entities + ai[i].first_ref);
+			append_applied_result(&out, dp->filter, &it->ref, r->entities + it->first_ref);
 		}
 		appendStringInfoChar(&out, '}');
 	}
 	appendStringInfoString(&out, "]}");
-	PG_RETURN_DATUM(jsonb_from_buf(&out));
+	return jsonb_from_buf(&out);
+}
+
+PG_FUNCTION_INFO_V1(bsperm_authorize_json);
+Datum
+bsperm_authorize_json(PG_FUNCTION_ARGS)
+{
+	AuthRequest r;
+	BspUser    *user;
+	int			k;
+
+	memset(&r, 0, sizeof(r));
+	read_authorize_items(PG_GETARG_JSONB_P(0), &r);
+	user = bsperm_policy_user();
+	check_direct_user(user, &r);
+	/* 3. one decision per distinct permission */
+	for (k = 0; k < r.nperms; k++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		bsperm_decide(user, &r.perms[k].perm, &r.perms[k].decision);
+	}
+	load_applied_resources(&r);
+	PG_RETURN_DATUM(authorize_response(&r));
 }
 
 /* ---------------------------------------------------------------------
@@ -899,32 +933,17 @@ typedef struct ApplyItem
 	int			first_ref;
 } ApplyItem;
 
-PG_FUNCTION_INFO_V1(bsperm_apply_conditions);
-Datum
-bsperm_apply_conditions(PG_FUNCTION_ARGS)
+/* 1. the schema */
+static ApplyItem *
+read_apply_items(Jsonb *body, int *nitems)
 {
-	Jsonb	   *body = PG_GETARG_JSONB_P(0);
 	JsonbValue *items;
-	int			nitems;
 	ApplyItem  *ai;
-	int			i,
-				k;
-	int			nload = 0;
-	const char **load_refs;
-	Jsonb	  **entities;
-	StringInfoData unexpected;
-	StringInfoData quoted;
-	StringInfoData out;
-	BspermCachedFilter **filters;
-	HTAB	   *seen_types;
-	HTAB	   *seen_conditions;
+	int			i;
 
-	bsperm_require_trusted("apply permission conditions");
-	nitems = request_items(body, &items);
-	ai = palloc0(sizeof(ApplyItem) * Max(nitems, 1));
-
-	/* 1. the schema */
-	for (i = 0; i < nitems; i++)
+	*nitems = request_items(body, &items);
+	ai = palloc0(sizeof(ApplyItem) * Max(*nitems, 1));
+	for (i = 0; i < *nitems; i++)
 	{
 		JsonbContainer *item;
 		JsonbValue	v;
@@ -950,11 +969,20 @@ bsperm_apply_conditions(PG_FUNCTION_ARGS)
 			zod_type_fail(&p, "object", get_member(item, "conditions", &v) ? &v : NULL);
 		ai[i].conditions = JsonbValueToJsonb(&v);
 	}
+	return ai;
+}
 
-	/* 2. resource types this plugin (the catalog) does not have */
+/* 2. resource types this plugin (the catalog) does not have */
+static void
+check_resource_types(const ApplyItem *ai, int nitems)
+{
+	StringInfoData unexpected;
+	StringInfoData quoted;
+	HTAB	   *seen = bytemap_create("bsperm unexpected resource types", 16);
+	int			i;
+
 	initStringInfo(&unexpected);
 	initStringInfo(&quoted);
-	seen_types = bytemap_create("bsperm unexpected resource types", 16);
 	for (i = 0; i < nitems; i++)
 	{
 		bool		is_new;
@@ -962,8 +990,7 @@ bsperm_apply_conditions(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		if (strcmp(ai[i].resource_type, CATALOG_RESOURCE) == 0)
 			continue;
-		(void) bytemap_index(seen_types, ai[i].resource_type,
-							 strlen(ai[i].resource_type), i, &is_new);
+		(void) bytemap_index(seen, ai[i].resource_type, strlen(ai[i].resource_type), i, &is_new);
 		if (!is_new)
 			continue;
 		if (unexpected.len > 0)
@@ -980,8 +1007,19 @@ bsperm_apply_conditions(PG_FUNCTION_ARGS)
 				 errmsg("unexpected resource types %s", quoted.data),
 				 errdetail("Backstage's catalog answers HTTP 400 (InputError: Unexpected resource types: %s.).",
 						   unexpected.data)));
+	hash_destroy(seen);
+}
 
-	/* 3. the resources, once */
+/* 3. the resources of every item, in one query */
+static Jsonb **
+load_apply_resources(ApplyItem *ai, int nitems)
+{
+	const char **load_refs;
+	Jsonb	  **entities;
+	int			nload = 0;
+	int			i,
+				k;
+
 	for (i = 0; i < nitems; i++)
 	{
 		ai[i].first_ref = nload;
@@ -994,28 +1032,45 @@ bsperm_apply_conditions(PG_FUNCTION_ARGS)
 			load_refs[ai[i].first_ref + k] = ai[i].ref.refs[k];
 	if (nload > 0)
 		bsperm_load_entities(nload, load_refs, entities);
+	return entities;
+}
+
+PG_FUNCTION_INFO_V1(bsperm_apply_conditions);
+Datum
+bsperm_apply_conditions(PG_FUNCTION_ARGS)
+{
+	int			nitems;
+	ApplyItem  *ai;
+	Jsonb	  **entities;
+	BspermCachedFilter **filters;
+	HTAB	   *seen;
+	StringInfoData out;
+	int			i;
+
+	bsperm_require_trusted("apply permission conditions");
+	ai = read_apply_items(PG_GETARG_JSONB_P(0), &nitems);
+	check_resource_types(ai, nitems);
+	entities = load_apply_resources(ai, nitems);
 
 	/* 4. evaluate, compiling each distinct conditions document once */
 	filters = palloc0(sizeof(BspermCachedFilter *) * Max(nitems, 1));
-	seen_conditions = bytemap_create("bsperm apply conditions", nitems);
+	seen = bytemap_create("bsperm apply conditions", nitems);
 	initStringInfo(&out);
 	appendStringInfoString(&out, "{\"items\":[");
 	for (i = 0; i < nitems; i++)
 	{
-		BspermCachedFilter *c;
 		bool		is_new;
+		int			k;
 
 		CHECK_FOR_INTERRUPTS();
-		k = bytemap_index(seen_conditions, (const char *) ai[i].conditions,
+		k = bytemap_index(seen, (const char *) ai[i].conditions,
 						  VARSIZE(ai[i].conditions), i, &is_new);
-		c = is_new ? compile_conditions(ai[i].conditions) : filters[k];
-		filters[i] = c;
-
+		filters[i] = is_new ? compile_conditions(ai[i].conditions) : filters[k];
 		if (i > 0)
 			appendStringInfoChar(&out, ',');
 		appendStringInfoString(&out, "{\"id\":");
 		escape_json(&out, ai[i].id);
-		append_applied_result(&out, c, &ai[i].ref, entities + ai[i].first_ref);
+		append_applied_result(&out, filters[i], &ai[i].ref, entities + ai[i].first_ref);
 		appendStringInfoChar(&out, '}');
 	}
 	appendStringInfoString(&out, "]}");

@@ -33,42 +33,6 @@
 
 static SPIPlanPtr plan_entities;
 
-/* (ref, position) pairs, sorted to match query rows back to the refs */
-typedef struct RefPos
-{
-	const char *ref;
-	int			pos;
-} RefPos;
-
-static int
-refpos_cmp(const void *a, const void *b)
-{
-	int			c = strcmp(((const RefPos *) a)->ref, ((const RefPos *) b)->ref);
-
-	if (c != 0)
-		return c;
-	return ((const RefPos *) a)->pos - ((const RefPos *) b)->pos;
-}
-
-/* First index of ref in the sorted array, -1 when absent. */
-static int
-refpos_find(const RefPos *arr, int n, const char *ref)
-{
-	int			lo = 0,
-				hi = n;
-
-	while (lo < hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
-
-		if (strcmp(arr[mid].ref, ref) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return (lo < n && strcmp(arr[lo].ref, ref) == 0) ? lo : -1;
-}
-
 static void
 run_entities_query(int nrefs, const char *const *refs)
 {
@@ -103,7 +67,7 @@ void
 bsperm_load_entities_spi(int nrefs, const char *const *refs, Jsonb **out,
 						 MemoryContext outcxt)
 {
-	RefPos	   *sorted;
+	bsp_refpos *sorted;
 	uint64		i;
 	int			k;
 
@@ -114,20 +78,20 @@ bsperm_load_entities_spi(int nrefs, const char *const *refs, Jsonb **out,
 	run_entities_query(nrefs, refs);
 
 	/* match rows back to the (possibly repeated) refs */
-	sorted = palloc(sizeof(RefPos) * nrefs);
+	sorted = palloc(sizeof(bsp_refpos) * nrefs);
 	for (k = 0; k < nrefs; k++)
 	{
 		sorted[k].ref = refs[k];
 		sorted[k].pos = k;
 	}
-	qsort(sorted, nrefs, sizeof(RefPos), refpos_cmp);
+	bsp_refpos_sort(sorted, nrefs);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		bool		isnull;
 		char	   *ref = TextDatumGetCString(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
 		Datum		d = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
-		int			pos = refpos_find(sorted, nrefs, ref);
+		int			pos = bsp_refpos_find(sorted, nrefs, ref);
 		Jsonb	   *j;
 		Jsonb	   *copy;
 
@@ -312,25 +276,26 @@ bsperm_resolve_user(const BspIdentity *id, bool transitive, MemoryContext parent
 	return u;
 }
 
+typedef struct LoadArgs
+{
+	int			nrefs;
+	const char *const *refs;
+	Jsonb	  **entities;
+	MemoryContext cxt;
+} LoadArgs;
+
+static void
+load_entities_as_owner(void *arg)
+{
+	LoadArgs   *a = arg;
+
+	bsperm_load_entities_spi(a->nrefs, a->refs, a->entities, a->cxt);
+}
+
 void
 bsperm_load_entities(int nrefs, const char *const *refs, Jsonb **entities)
 {
-	OwnerContext oc;
-	MemoryContext cxt = CurrentMemoryContext;
+	LoadArgs	a = {nrefs, refs, entities, CurrentMemoryContext};
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	bsperm_owner_enter(&oc);
-	PG_TRY();
-	{
-		bsperm_load_entities_spi(nrefs, refs, entities, cxt);
-	}
-	PG_CATCH();
-	{
-		bsperm_owner_abort(&oc);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	bsperm_owner_leave(&oc);
-	SPI_finish();
+	bsperm_as_owner(load_entities_as_owner, &a);
 }

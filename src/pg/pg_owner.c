@@ -17,6 +17,7 @@
  *	 bsperm_owner_leave:  pops the GUC level and restores the user.
  *	 bsperm_owner_abort:  for PG_CATCH blocks: restores the user; the
  *		(sub)transaction abort pops the GUC level.
+ *	 bsperm_as_owner(fn, arg):  fn inside SPI and an owner section.
  *
  * Memory.  SPI results live in SPI's procedure context until SPI_finish;
  * the helpers here switch back to the caller's context after each call.
@@ -103,4 +104,31 @@ bsperm_run_select(const char *sql)
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed for \"%s\": %s", sql,
 			 SPI_result_code_string(rc));
+}
+
+/*
+ * Runs fn(arg) connected to SPI, in an owner section; fn's allocations in
+ * CurrentMemoryContext go away with SPI_finish (allocate results in a
+ * context the caller passes).
+ */
+void
+bsperm_as_owner(void (*fn) (void *arg), void *arg)
+{
+	OwnerContext oc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	bsperm_owner_enter(&oc);
+	PG_TRY();
+	{
+		fn(arg);
+	}
+	PG_CATCH();
+	{
+		bsperm_owner_abort(&oc);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	bsperm_owner_leave(&oc);
+	SPI_finish();
 }

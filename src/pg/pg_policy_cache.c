@@ -63,34 +63,6 @@ bsperm_policy_init(void)
 	bsperm_identity_init();
 }
 
-int
-bsperm_first_name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *) a, *(const char *const *) b);
-}
-
-int
-bsperm_name_search(const void *base, int n, size_t size, const char *name)
-{
-	int			lo = 0,
-				hi = n - 1;
-
-	while (lo <= hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
-		const char *midname = *(const char *const *) ((const char *) base + (size_t) mid * size);
-		int			c = strcmp(midname, name);
-
-		if (c == 0)
-			return mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return -1;
-}
-
 void
 bsperm_core_oom(void)
 {
@@ -174,7 +146,7 @@ asking_identity(BspIdentity *mapped)
 	if (tid != NULL)
 		return tid;
 	session = GetUserNameFromId(GetSessionUserId(), false);
-	pos = bsperm_name_search(P.mappings, P.nmappings, sizeof(Mapping), session);
+	pos = bsp_name_find(P.mappings, P.nmappings, sizeof(Mapping), session);
 	memset(mapped, 0, sizeof(*mapped));
 	mapped->source = BSP_IDENT_NONE;
 	if (pos >= 0)
@@ -215,36 +187,32 @@ cached_user(const BspIdentity *id, bool transitive, MemoryContext caller)
 	return u;
 }
 
+typedef struct UserArgs
+{
+	MemoryContext caller;
+	BspUser    *user;
+} UserArgs;
+
+static void
+policy_user_as_owner(void *arg)
+{
+	UserArgs   *a = arg;
+	PolicyKey	key;
+	BspIdentity mapped;
+
+	read_policy_key(&key);
+	if (!policy_key_matches(&key))
+		bsperm_load_policy(&key);
+	a->user = cached_user(asking_identity(&mapped), bsperm_transitive_ownership, a->caller);
+}
+
 BspUser *
 bsperm_policy_user(void)
 {
-	OwnerContext oc;
-	bool		transitive = bsperm_transitive_ownership;
-	BspUser    *u = NULL;
-	MemoryContext caller = CurrentMemoryContext;	/* SPI_connect switches */
+	UserArgs	a = {CurrentMemoryContext, NULL};	/* SPI_connect switches */
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	bsperm_owner_enter(&oc);
-	PG_TRY();
-	{
-		PolicyKey	key;
-		BspIdentity mapped;
-
-		read_policy_key(&key);
-		if (!policy_key_matches(&key))
-			bsperm_load_policy(&key);
-		u = cached_user(asking_identity(&mapped), transitive, caller);
-	}
-	PG_CATCH();
-	{
-		bsperm_owner_abort(&oc);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	bsperm_owner_leave(&oc);
-	SPI_finish();
-	return u;
+	bsperm_as_owner(policy_user_as_owner, &a);
+	return a.user;
 }
 
 const char *
@@ -272,7 +240,7 @@ bsperm_lookup_permission(const char *name, BspPermission *out)
 	int			i;
 
 	Assert(P.valid);
-	i = bsperm_name_search(P.perms, P.nperms, sizeof(BspPermission), name);
+	i = bsp_name_find(P.perms, P.nperms, sizeof(BspPermission), name);
 	if (i < 0)
 		return false;
 	*out = P.perms[i];

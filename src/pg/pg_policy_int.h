@@ -125,6 +125,7 @@ typedef struct OwnerContext
 extern void bsperm_owner_enter(OwnerContext *oc);
 extern void bsperm_owner_leave(OwnerContext *oc);
 extern void bsperm_owner_abort(OwnerContext *oc);
+extern void bsperm_as_owner(void (*fn) (void *arg), void *arg);
 extern SPIPlanPtr bsperm_prepare_saved(const char *sql, int nargs, Oid *argtypes);
 extern void bsperm_run_select(const char *sql);
 
@@ -148,9 +149,6 @@ extern Jsonb *bsperm_user_json(const BspUser *u);
 extern void bsperm_decide_function(BspUser *u, const BspPermission *perm,
 								   BspDecision *out);
 
-/* Index of name in n structs of the given size sorted by a first "const char *" member. */
-extern int	bsperm_name_search(const void *base, int n, size_t size, const char *name);
-extern int	bsperm_first_name_cmp(const void *a, const void *b);
 
 /* An out-of-memory error for a failed core allocation. */
 extern void bsperm_core_oom(void) pg_attribute_noreturn();

@@ -131,7 +131,7 @@ load_permissions(void)
 		P.perms[i].resource_type = col_text(tup, 3);
 		P.perms[i].action = parse_action(col_text(tup, 4));
 	}
-	qsort(P.perms, n, sizeof(BspPermission), bsperm_first_name_cmp);
+	qsort(P.perms, n, sizeof(BspPermission), bsp_first_name_cmp);
 }
 
 /* bsperm.role_users, sorted by role name. */
@@ -159,7 +159,7 @@ load_mappings(void)
 		m->refs_given = (nr >= 0);
 		m->nrefs = Max(nr, 0);
 	}
-	qsort(P.mappings, n, sizeof(Mapping), bsperm_first_name_cmp);
+	qsort(P.mappings, n, sizeof(Mapping), bsp_first_name_cmp);
 }
 
 /* A one-column text query as a string array in the cache. */
