@@ -13,7 +13,8 @@
  * policy_changes a new version from a sequence (statement triggers in
  * 20_policy.sql; no row is shared by writers, so they never wait for each
  * other).  The key is read at every call of bsperm_policy_user in the
- * caller's snapshot, and the tables are loaded in that same snapshot, so
+ * caller's snapshot (directly from the heap: the fast path runs no SQL),
+ * and the tables are loaded in that same snapshot, so
  * the cache never answers differently from the tables as that statement
  * sees them: a committed change is seen by the next statement of every
  * session, and a change rolled back leaves no version behind that a later
@@ -26,18 +27,26 @@
  * the caller of bsperm_policy_user and not cached (an identity in use is
  * never evicted).
  *
- * Privileges.  Reading the key, loading and resolving run in an owner
- * section (pg_owner.c): as the owner of schema bsperm, search_path pinned.
+ * Privileges.  Loading and resolving run in an owner section (pg_owner.c):
+ * as the owner of schema bsperm, search_path pinned.  Reading the key is a
+ * heap scan in C, which needs neither.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 #include "pg_policy_int.h"
 
@@ -47,8 +56,6 @@ Policy		bsperm_policy;
 
 /* GUC: ownership refs computed from the catalog include ancestor groups */
 static bool bsperm_transitive_ownership = false;
-
-static SPIPlanPtr plan_key;
 
 void
 bsperm_policy_init(void)
@@ -71,42 +78,79 @@ bsperm_core_oom(void)
 			 errmsg("out of memory")));
 }
 
-/* The key in the caller's snapshot; arrays in CurrentMemoryContext. */
+static int
+int64_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The "version" column of every row of bsperm.<relname> visible in snap,
+ * read directly from the heap (no SQL, so no name or operator lookup at
+ * all); returns the number of rows, *relid the table's oid.
+ */
+static int
+scan_versions(const char *relname, Snapshot snap, Oid *relid, int64 **out)
+{
+	Oid			nsp = get_namespace_oid("bsperm", false);
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	AttrNumber	att;
+	int			n = 0,
+				cap = 8;
+
+	*relid = get_relname_relid(relname, nsp);
+	if (!OidIsValid(*relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("relation \"bsperm.%s\" does not exist", relname)));
+	att = get_attnum(*relid, "version");
+	if (att == InvalidAttrNumber)
+		elog(ERROR, "bsperm.%s has no column \"version\"", relname);
+	*out = palloc(sizeof(int64) * cap);
+	rel = table_open(*relid, AccessShareLock);
+	scan = table_beginscan(rel, snap, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, att, RelationGetDescr(rel), &isnull);
+
+		if (isnull)
+			continue;
+		if (n == cap)
+		{
+			cap *= 2;
+			*out = repalloc(*out, sizeof(int64) * cap);
+		}
+		(*out)[n++] = DatumGetInt64(d);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return n;
+}
+
+/*
+ * The key in the caller's snapshot (the statement's active snapshot, as a
+ * SELECT in it would use); arrays in CurrentMemoryContext.
+ */
 static void
 read_policy_key(PolicyKey *key)
 {
-	bool		isnull;
-	int			rc;
-	Datum		d;
+	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+	int64	   *base;
+	Oid			changes_relid;
 
-	if (plan_key == NULL)
-		plan_key = bsperm_prepare_saved("SELECT s.tableoid, s.version, "
-										"ARRAY(SELECT c.version FROM bsperm.policy_changes c "
-										"ORDER BY c.version) FROM bsperm.policy_state s", 0, NULL);
-	rc = SPI_execute_plan(plan_key, NULL, NULL, true, 2);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+	if (scan_versions("policy_state", snap, &key->relid, &base) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("bsperm.policy_state must hold exactly one row")));
-	key->relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	key->version = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
-	key->nchanges = 0;
-	key->changes = NULL;
-	if (!isnull)
-	{
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n,
-					i;
-
-		deconstruct_array(DatumGetArrayTypeP(d), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-						  &elems, &nulls, &n);
-		key->changes = palloc(sizeof(int64) * Max(n, 1));
-		for (i = 0; i < n; i++)
-			key->changes[i] = DatumGetInt64(elems[i]);
-		key->nchanges = n;
-	}
+	key->version = base[0];
+	key->nchanges = scan_versions("policy_changes", snap, &changes_relid, &key->changes);
+	qsort(key->changes, key->nchanges, sizeof(int64), int64_cmp);
 }
 
 static bool
@@ -162,21 +206,28 @@ asking_identity(BspIdentity *mapped)
 	return mapped;
 }
 
-/*
- * The cached identity, or a new one resolved and cached in the oldest slot
- * (whose identity is freed); see the file header for policy functions.
- */
 static BspUser *
-cached_user(const BspIdentity *id, bool transitive, MemoryContext caller)
+find_cached_user(const BspIdentity *id, bool transitive)
 {
-	BspUser    *u;
-	int			slot = P.next_user;
 	int			i;
 
 	for (i = 0; i < USER_CACHE_SIZE; i++)
 		if (P.users[i] && P.users[i]->transitive == transitive &&
 			identity_equal(&P.users[i]->id, id))
 			return P.users[i];
+	return NULL;
+}
+
+/*
+ * A new identity resolved and cached in the oldest slot (whose identity is
+ * freed); see the file header for policy functions.
+ */
+static BspUser *
+cache_new_user(const BspIdentity *id, bool transitive, MemoryContext caller)
+{
+	BspUser    *u;
+	int			slot = P.next_user;
+
 	if (bsperm_decide_depth > 0)
 		return bsperm_resolve_user(id, transitive, caller);
 	u = bsperm_resolve_user(id, transitive, P.cxt);
@@ -189,28 +240,52 @@ cached_user(const BspIdentity *id, bool transitive, MemoryContext caller)
 
 typedef struct UserArgs
 {
+	const PolicyKey *key;
+	bool		transitive;
 	MemoryContext caller;
 	BspUser    *user;
 } UserArgs;
 
+/* The slow path, as the owner: reload the policy and/or resolve the identity. */
 static void
 policy_user_as_owner(void *arg)
 {
 	UserArgs   *a = arg;
-	PolicyKey	key;
 	BspIdentity mapped;
+	const BspIdentity *id;
 
-	read_policy_key(&key);
-	if (!policy_key_matches(&key))
-		bsperm_load_policy(&key);
-	a->user = cached_user(asking_identity(&mapped), bsperm_transitive_ownership, a->caller);
+	if (!policy_key_matches(a->key))
+		bsperm_load_policy(a->key);
+	id = asking_identity(&mapped);
+	a->user = find_cached_user(id, a->transitive);
+	if (a->user == NULL)
+		a->user = cache_new_user(id, a->transitive, a->caller);
 }
 
+/*
+ * The fast path (policy unchanged, identity cached) runs no SQL: the key is
+ * read from the heap, everything else is in memory.
+ */
 BspUser *
 bsperm_policy_user(void)
 {
-	UserArgs	a = {CurrentMemoryContext, NULL};	/* SPI_connect switches */
+	PolicyKey	key;
+	UserArgs	a;
 
+	read_policy_key(&key);
+	if (policy_key_matches(&key))
+	{
+		BspIdentity mapped;
+		BspUser    *u = find_cached_user(asking_identity(&mapped),
+										 bsperm_transitive_ownership);
+
+		if (u != NULL)
+			return u;
+	}
+	a.key = &key;
+	a.transitive = bsperm_transitive_ownership;
+	a.caller = CurrentMemoryContext;	/* SPI_connect switches */
+	a.user = NULL;
 	bsperm_as_owner(policy_user_as_owner, &a);
 	return a.user;
 }
