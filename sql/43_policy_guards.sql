@@ -44,9 +44,14 @@ DROP ROLE regress_bsperm_reader;
 
 -- 2. the triggers that keep the cache fresh fire on a logical-replication
 --    subscriber too (the apply worker runs with session_replication_role = replica)
-SELECT tgrelid::regclass AS tbl, tgname, tgenabled FROM pg_trigger
- WHERE tgfoid IN ('bsperm.policy_changed'::regproc, 'bsperm.entities_membership_changed'::regproc)
- ORDER BY 1::text, 2;
+--    statement triggers ALWAYS (replica-mode sessions, TRUNCATE), row triggers
+--    REPLICA (the apply worker fires row triggers only)
+SELECT tgrelid::regclass AS tbl, tgname, tgenabled,
+       CASE WHEN tgtype::int & 1 = 1 THEN 'row' ELSE 'statement' END AS level
+  FROM pg_trigger
+ WHERE tgfoid IN ('bsperm.policy_changed'::regproc, 'bsperm.entities_membership_changed'::regproc,
+                  'bsperm.policy_row_changed'::regproc)
+ ORDER BY tgrelid::regclass::text, tgname;
 INSERT INTO roles (name) VALUES ('role:default/reader');
 INSERT INTO permission_policies (role, object, action, effect) VALUES
   ('role:default/reader', 'catalog-entity', 'read', 'allow');
@@ -70,7 +75,26 @@ UPDATE entities SET entity = '{"kind":"User","metadata":{"name":"alice"}}'
 BEGIN;
 SELECT _regress_decide('user:default/alice', 'catalog.entity.read') AS replicated_leave;
 COMMIT;
+-- what the apply worker fires: the row triggers alone
+ALTER TABLE role_members DISABLE TRIGGER policy_changed;
+ALTER TABLE entities DISABLE TRIGGER entities_membership_update;
+UPDATE entities SET entity = '{"kind":"User","metadata":{"name":"alice"},"relations":[{"type":"memberOf","targetRef":"group:default/team-a"}]}'
+ WHERE entity_ref = 'user:default/alice';
+BEGIN;
+SELECT _regress_decide('user:default/alice', 'catalog.entity.read') AS row_trigger_rejoin;
+COMMIT;
+DELETE FROM role_members WHERE member = 'group:default/team-a';
+BEGIN;
+SELECT _regress_decide('user:default/alice', 'catalog.entity.read') AS row_trigger_revoke;
+COMMIT;
+ALTER TABLE role_members ENABLE ALWAYS TRIGGER policy_changed;
+ALTER TABLE entities ENABLE ALWAYS TRIGGER entities_membership_update;
 RESET session_replication_role;
+-- outside replica mode the row triggers do not fire (statement triggers do the work)
+SELECT last_value AS version_before FROM policy_version_seq \gset
+INSERT INTO role_members (role, member) VALUES ('role:default/reader', 'group:default/team-b'),
+  ('role:default/reader', 'group:default/team-c');
+SELECT last_value - :version_before AS versions_taken FROM policy_version_seq;
 DROP FUNCTION _regress_decide(text, text);
 
 -- 3. only UTF8 databases: CREATE EXTENSION elsewhere fails and says why

@@ -284,6 +284,22 @@ REVOKE ALL ON FUNCTION @extschema@.policy_changed() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.policy_changed() IS
   'statement trigger: a policy table changed, cached decisions are stale';
 
+-- Logical replication's apply worker (session_replication_role = replica)
+-- fires row triggers, never statement triggers: these fire only in replica
+-- mode (ENABLE REPLICA), so an ordinary write pays nothing for them.
+CREATE FUNCTION @extschema@.policy_row_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  PERFORM @extschema@.policy_bump();
+  RETURN NULL;
+END
+$fn$;
+REVOKE ALL ON FUNCTION @extschema@.policy_row_changed() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.policy_row_changed() IS
+  'row trigger, replica mode only: a replicated change of policy data, cached decisions are stale';
+
 DO $do$
 DECLARE
   t text;
@@ -294,8 +310,13 @@ BEGIN
     EXECUTE pg_catalog.format(
       'CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.%I
          FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.policy_changed()', t);
-    -- also on a logical-replication subscriber (session_replication_role = replica)
+    -- also in sessions with session_replication_role = replica
     EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ENABLE ALWAYS TRIGGER policy_changed', t);
+    -- a logical-replication apply worker fires row triggers only
+    EXECUTE pg_catalog.format(
+      'CREATE TRIGGER policy_row_changed AFTER INSERT OR UPDATE OR DELETE ON @extschema@.%I
+         FOR EACH ROW EXECUTE FUNCTION @extschema@.policy_row_changed()', t);
+    EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ENABLE REPLICA TRIGGER policy_row_changed', t);
   END LOOP;
 END
 $do$;
@@ -350,6 +371,24 @@ ALTER TABLE @extschema@.entities ENABLE ALWAYS TRIGGER entities_membership_inser
 ALTER TABLE @extschema@.entities ENABLE ALWAYS TRIGGER entities_membership_update;
 ALTER TABLE @extschema@.entities ENABLE ALWAYS TRIGGER entities_membership_delete;
 ALTER TABLE @extschema@.entities ENABLE ALWAYS TRIGGER entities_membership_truncate;
+-- and the apply worker's row-by-row changes of User and Group entities
+CREATE TRIGGER entities_membership_row_insert AFTER INSERT ON @extschema@.entities
+  FOR EACH ROW WHEN (pg_catalog.starts_with(NEW.entity_ref, 'user:')
+                     OR pg_catalog.starts_with(NEW.entity_ref, 'group:'))
+  EXECUTE FUNCTION @extschema@.policy_row_changed();
+CREATE TRIGGER entities_membership_row_update AFTER UPDATE ON @extschema@.entities
+  FOR EACH ROW WHEN (pg_catalog.starts_with(OLD.entity_ref, 'user:')
+                     OR pg_catalog.starts_with(OLD.entity_ref, 'group:')
+                     OR pg_catalog.starts_with(NEW.entity_ref, 'user:')
+                     OR pg_catalog.starts_with(NEW.entity_ref, 'group:'))
+  EXECUTE FUNCTION @extschema@.policy_row_changed();
+CREATE TRIGGER entities_membership_row_delete AFTER DELETE ON @extschema@.entities
+  FOR EACH ROW WHEN (pg_catalog.starts_with(OLD.entity_ref, 'user:')
+                     OR pg_catalog.starts_with(OLD.entity_ref, 'group:'))
+  EXECUTE FUNCTION @extschema@.policy_row_changed();
+ALTER TABLE @extschema@.entities ENABLE REPLICA TRIGGER entities_membership_row_insert;
+ALTER TABLE @extschema@.entities ENABLE REPLICA TRIGGER entities_membership_row_update;
+ALTER TABLE @extschema@.entities ENABLE REPLICA TRIGGER entities_membership_row_delete;
 
 -- pg_dump keeps the policy (the built-in permissions come back with the extension)
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.permissions', 'WHERE NOT builtin');
