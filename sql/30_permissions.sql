@@ -45,7 +45,7 @@ SELECT c.relname, obj_description(c.oid, 'pg_class') IS NOT NULL AS has_comment
   FROM pg_class c WHERE c.relnamespace = 'bsperm'::regnamespace AND c.relkind = 'r'
    AND c.relname IN ('permissions', 'roles', 'role_members', 'permission_policies',
                      'conditional_policies', 'superusers', 'policy_config', 'role_users',
-                     'policy_state', 'entities')
+                     'policy_state', 'policy_changes', 'entities')
  ORDER BY 1;
 
 DROP EXTENSION bsperm CASCADE;

@@ -14,18 +14,25 @@
  * security on bsperm.entities does not hide resources from the check), with
  * each distinct conditions document compiled once.
  *
- * Errors are Backstage's: the message is what Backstage puts in
- * error.message, the detail names the HTTP status it would answer.
- * SQLSTATEs: 22023 for a request Backstage answers 400, 42501 for 403,
- * 42704 for 404 and unknown rules, 39000 for an invalid policy decision
- * (Backstage's 500).
+ * Errors are in PostgreSQL's style (lower-case message, values in double
+ * quotes); the detail names the HTTP status Backstage would answer and
+ * carries Backstage's own error.message (for an invalid body, the zod
+ * issues Backstage returns).  SQLSTATEs: 22023 for a request Backstage
+ * answers 400, 42501 for 403, 42704 for 404 and unknown rules, 39000 for an
+ * invalid policy decision (Backstage's 500).
+ *
+ * Memory: everything per call in CurrentMemoryContext, except what the
+ * decision memo keeps (compiled conditions, the decision JSON) in the
+ * decision's memo_cxt, which belongs to the identity (pg_policy.c).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "common/hashfn.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -101,13 +108,59 @@ zod_type(const JsonbValue *v)
 static void
 zod_fail(const char *issue) pg_attribute_noreturn();
 
+/* The path of a zod issue as items[0].permission.type ("" for the root). */
+static void
+issue_path(StringInfo b, Jsonb *issue)
+{
+	JsonbValue	v;
+	JsonbIterator *it;
+	JsonbValue	el;
+	JsonbIteratorToken tok;
+
+	if (getKeyJsonValueFromContainer(&issue->root, "path", 4, &v) == NULL ||
+		v.type != jbvBinary)
+		return;
+	it = JsonbIteratorInit(v.val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &el, true)) != WJB_DONE)
+	{
+		if (tok != WJB_ELEM)
+			continue;
+		if (el.type == jbvString)
+		{
+			if (b->len > 0)
+				appendStringInfoChar(b, '.');
+			appendBinaryStringInfo(b, el.val.string.val, el.val.string.len);
+		}
+		else if (el.type == jbvNumeric)
+			appendStringInfo(b, "[%s]", DatumGetCString(DirectFunctionCall1(numeric_out,
+																		   NumericGetDatum(el.val.numeric))));
+	}
+}
+
+/*
+ * An invalid request body, as Backstage's schema (zod) reports it: the
+ * issue's message and path in the detail, and the issue itself, which
+ * Backstage returns to clients, after them.
+ */
 static void
 zod_fail(const char *issue)
 {
+	Jsonb	   *j = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(issue)));
+	JsonbValue	m;
+	StringInfoData path;
+	char	   *message = "Invalid input";
+
+	if (getKeyJsonValueFromContainer(&j->root, "message", 7, &m) != NULL && m.type == jbvString)
+		message = pnstrdup(m.val.string.val, m.val.string.len);
+	initStringInfo(&path);
+	issue_path(&path, j);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg_internal("[%s]", issue),
-			 errdetail(DETAIL_400)));
+			 path.len > 0 ?
+			 errmsg("invalid request body at \"%s\"", path.data) :
+			 errmsg("invalid request body"),
+			 errdetail("%s. Backstage answers HTTP 400 (InputError) with the issues [%s].",
+					   message, issue)));
 }
 
 static void
@@ -196,12 +249,9 @@ request_items(Jsonb *body, JsonbValue **items)
 		JsonbValue	root;
 
 		root.type = JB_ROOT_IS_ARRAY(body) && !JB_ROOT_IS_SCALAR(body) ? jbvArray : jbvString;
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg_internal("[{\"code\":\"invalid_type\",\"expected\":\"object\",\"received\":\"%s\",\"path\":[],\"message\":\"Expected object, received %s\"}]",
-								 JB_ROOT_IS_SCALAR(body) ? "scalar" : zod_type(&root),
-								 JB_ROOT_IS_SCALAR(body) ? "scalar" : zod_type(&root)),
-				 errdetail(DETAIL_400)));
+		zod_fail(psprintf("{\"code\":\"invalid_type\",\"expected\":\"object\",\"received\":\"%s\",\"path\":[],\"message\":\"Expected object, received %s\"}",
+						  JB_ROOT_IS_SCALAR(body) ? "scalar" : zod_type(&root),
+						  JB_ROOT_IS_SCALAR(body) ? "scalar" : zod_type(&root)));
 	}
 	if (!get_member(&body->root, "items", &v))
 		zod_type_fail(&p, "array", NULL);
@@ -457,14 +507,14 @@ check_appliable(const BspDecision *d)
 	if (strcmp(d->plugin_id, CATALOG_PLUGIN) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("Request failed with 404 Not Found"),
-				 errdetail("Conditions of plugin \"%s\" cannot be applied here; only the catalog's can. Backstage answers HTTP 404 (ResponseError).",
-						   d->plugin_id)));
+				 errmsg("cannot apply conditions of plugin \"%s\"", d->plugin_id),
+				 errdetail("Only the catalog's conditions can be applied here. Backstage answers HTTP 404 (ResponseError: Request failed with 404 Not Found).")));
 	if (strcmp(d->resource_type, CATALOG_RESOURCE) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("Unexpected resource types: %s.", d->resource_type),
-				 errdetail("Backstage answers HTTP 400 (ResponseError: Request failed with 400 Bad Request).")));
+				 errmsg("unexpected resource type \"%s\"", d->resource_type),
+				 errdetail("Backstage answers HTTP 400 (ResponseError: Request failed with 400 Bad Request; Unexpected resource types: %s.).",
+						   d->resource_type)));
 }
 
 /* ---------------------------------------------------------------------
@@ -542,125 +592,245 @@ typedef struct AuthItem
 	bool		apply;
 } AuthItem;
 
-static bool
-same_permission(const BspPermission *a, const BspPermission *b)
+/* ---------------------------------------------------------------------
+ * De-duplicating by value in linear time: a hash of byte strings to the
+ * position where each was first seen (requests have up to hundreds of
+ * thousands of items).  Allocated in CurrentMemoryContext.
+ * ---------------------------------------------------------------------
+ */
+typedef struct ByteKey
 {
-	return a->resource == b->resource && a->action == b->action &&
-		strcmp(a->name, b->name) == 0 &&
-		(!a->resource || strcmp(a->resource_type, b->resource_type) == 0);
+	const char *data;
+	Size		len;
+} ByteKey;
+
+typedef struct ByteEntry
+{
+	ByteKey		key;
+	int			index;
+} ByteEntry;
+
+static uint32
+bytekey_hash(const void *key, Size keysize)
+{
+	const ByteKey *k = (const ByteKey *) key;
+
+	return hash_bytes((const unsigned char *) k->data, (int) k->len);
+}
+
+static int
+bytekey_match(const void *a, const void *b, Size keysize)
+{
+	const ByteKey *ka = (const ByteKey *) a;
+	const ByteKey *kb = (const ByteKey *) b;
+
+	return (ka->len == kb->len && memcmp(ka->data, kb->data, ka->len) == 0) ? 0 : 1;
+}
+
+static HTAB *
+bytemap_create(const char *name, int nelem)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(ByteKey);
+	ctl.entrysize = sizeof(ByteEntry);
+	ctl.hash = bytekey_hash;
+	ctl.match = bytekey_match;
+	ctl.hcxt = CurrentMemoryContext;
+	return hash_create(name, Max(nelem, 16), &ctl,
+					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+}
+
+/*
+ * The position first recorded for these bytes; when they are new, records
+ * next and sets *is_new.  data must live as long as the map.
+ */
+static int
+bytemap_index(HTAB *map, const char *data, Size len, int next, bool *is_new)
+{
+	ByteKey		key;
+	ByteEntry  *e;
+	bool		found;
+
+	key.data = data;
+	key.len = len;
+	e = (ByteEntry *) hash_search(map, &key, HASH_ENTER, &found);
+	if (!found)
+		e->index = next;
+	*is_new = !found;
+	return e->index;
+}
+
+/* The bytes that identify a permission: kind, action, resource type, name. */
+static void
+permission_key(StringInfo buf, const BspPermission *perm)
+{
+	appendStringInfoChar(buf, perm->resource ? 'r' : 'b');
+	appendStringInfoChar(buf, (char) ('0' + (int) perm->action));
+	if (perm->resource)
+		appendBinaryStringInfo(buf, perm->resource_type, strlen(perm->resource_type) + 1);
+	appendStringInfoString(buf, perm->name);
+}
+
+/* A request being answered: its items and their distinct permissions. */
+typedef struct AuthRequest
+{
+	int			nitems;
+	AuthItem   *items;
+	int			nperms;
+	DistinctPerm *perms;
+	int			nload;			/* resources to load, all items together */
+	Jsonb	  **entities;		/* nload, in item order */
+} AuthRequest;
+
+/* 1. the body, as Backstage's schema checks it, before any decision */
+static void
+read_authorize_items(Jsonb *body, AuthRequest *r)
+{
+	JsonbValue *items;
+	HTAB	   *distinct;
+	int			i;
+
+	r->nitems = request_items(body, &items);
+	r->items = palloc0(sizeof(AuthItem) * Max(r->nitems, 1));
+	r->perms = palloc0(sizeof(DistinctPerm) * Max(r->nitems, 1));
+	distinct = bytemap_create("bsperm authorize permissions", r->nitems);
+	for (i = 0; i < r->nitems; i++)
+	{
+		JsonbContainer *item;
+		BspPermission perm;
+		JsonbValue	v;
+		ZPath		p = {"items", i, NULL, NULL};
+		StringInfoData key;
+		bool		is_new;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!is_object(&items[i]))
+			zod_type_fail(&p, "object", &items[i]);
+		item = items[i].val.binary.data;
+		r->items[i].id = read_id(item, i);
+		read_permission(item, i, &perm);
+		if (!perm.resource && get_member(item, "resourceRef", &v))
+			zod_fail(psprintf("{\"code\":\"invalid_type\",\"expected\":\"undefined\",\"received\":\"%s\",\"path\":[\"items\",%d,\"resourceRef\"],\"message\":\"Expected undefined, received %s\"}",
+							  zod_type(&v), i, zod_type(&v)));
+		read_resource_ref(item, i, &r->items[i].ref);
+		initStringInfo(&key);
+		permission_key(&key, &perm);
+		r->items[i].perm = bytemap_index(distinct, key.data, key.len, r->nperms, &is_new);
+		if (is_new)
+			r->perms[r->nperms++].perm = perm;
+		else
+			pfree(key.data);
+	}
+	hash_destroy(distinct);
+}
+
+/* 2. a user asking for itself must name the resource (W3) */
+static void
+check_direct_user(BspUser *user, const AuthRequest *r)
+{
+	int			i;
+
+	if (bsperm_user_source(user) == BSP_IDENT_TRANSACTION)
+		return;
+	for (i = 0; i < r->nitems; i++)
+		if (r->perms[r->items[i].perm].perm.resource && !r->items[i].ref.present)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("resource permission \"%s\" requires a resourceRef in a direct user request",
+							r->perms[r->items[i].perm].perm.name),
+					 errdetail("Backstage answers HTTP 400 (InputError: Resource permissions require a resourceRef to be set. Direct user requests without a resourceRef are not allowed.)."),
+					 errhint("Only an identity set with bsperm_set_user acts on behalf of a user and may receive conditional decisions.")));
+}
+
+/* 4. conditional decisions with resource refs: load the resources once */
+static void
+load_applied_resources(AuthRequest *r)
+{
+	const char **load_refs;
+	int			i,
+				k;
+
+	r->nload = 0;
+	for (i = 0; i < r->nitems; i++)
+	{
+		AuthItem   *it = &r->items[i];
+		DistinctPerm *dp = &r->perms[it->perm];
+
+		CHECK_FOR_INTERRUPTS();
+		if (dp->decision.result == BSP_CONDITIONAL && it->ref.present &&
+			(it->ref.is_array || it->ref.refs[0][0] != '\0'))
+		{
+			check_appliable(&dp->decision);
+			it->apply = true;
+			it->first_ref = r->nload;
+			r->nload += it->ref.n;
+		}
+	}
+	load_refs = palloc(sizeof(char *) * Max(r->nload, 1));
+	r->entities = palloc(sizeof(Jsonb *) * Max(r->nload, 1));
+	for (i = 0; i < r->nitems; i++)
+		if (r->items[i].apply)
+			for (k = 0; k < r->items[i].ref.n; k++)
+				load_refs[r->items[i].first_ref + k] = r->items[i].ref.refs[k];
+	if (r->nload > 0)
+		bsperm_load_entities(r->nload, load_refs, r->entities);
+}
+
+/* 5. the response, in request order */
+static Datum
+authorize_response(AuthRequest *r)
+{
+	StringInfoData out;
+	int			i;
+
+	initStringInfo(&out);
+	appendStringInfoString(&out, "{\"items\":[");
+	for (i = 0; i < r->nitems; i++)
+	{
+		AuthItem   *it = &r->items[i];
+		DistinctPerm *dp = &r->perms[it->perm];
+
+		CHECK_FOR_INTERRUPTS();
+		if (i > 0)
+			appendStringInfoChar(&out, ',');
+		appendStringInfoString(&out, "{\"id\":");
+		escape_json(&out, it->id);
+		if (!it->apply)
+			decision_fields(&out, &dp->decision, true);
+		else
+		{
+			if (dp->filter == NULL)
+				dp->filter = decision_filter(&dp->decision);
+			append_applied_result(&out, dp->filter, &it->ref, r->entities + it->first_ref);
+		}
+		appendStringInfoChar(&out, '}');
+	}
+	appendStringInfoString(&out, "]}");
+	return jsonb_from_buf(&out);
 }
 
 PG_FUNCTION_INFO_V1(bsperm_authorize_json);
 Datum
 bsperm_authorize_json(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *body = PG_GETARG_JSONB_P(0);
-	JsonbValue *items;
-	int			nitems = request_items(body, &items);
-	AuthItem   *ai = palloc0(sizeof(AuthItem) * Max(nitems, 1));
-	DistinctPerm *perms = palloc0(sizeof(DistinctPerm) * Max(nitems, 1));
-	int			nperms = 0;
+	AuthRequest r;
 	BspUser    *user;
-	int			i,
-				k;
-	int			nload = 0;
-	const char **load_refs;
-	Jsonb	  **entities;
-	StringInfoData out;
+	int			k;
 
-	/* 1. the body, as Backstage's schema checks it, before any decision */
-	for (i = 0; i < nitems; i++)
-	{
-		JsonbContainer *item;
-		BspPermission perm;
-		JsonbValue	v;
-		ZPath		p = {"items", i, NULL, NULL};
-
-		if (!is_object(&items[i]))
-			zod_type_fail(&p, "object", &items[i]);
-		item = items[i].val.binary.data;
-		ai[i].id = read_id(item, i);
-		read_permission(item, i, &perm);
-		if (!perm.resource && get_member(item, "resourceRef", &v))
-		{
-			StringInfoData b;
-
-			initStringInfo(&b);
-			appendStringInfo(&b, "{\"code\":\"invalid_type\",\"expected\":\"undefined\",\"received\":\"%s\",\"path\":[\"items\",%d,\"resourceRef\"],\"message\":\"Expected undefined, received %s\"}",
-							 zod_type(&v), i, zod_type(&v));
-			zod_fail(b.data);
-		}
-		read_resource_ref(item, i, &ai[i].ref);
-		for (k = 0; k < nperms; k++)
-			if (same_permission(&perms[k].perm, &perm))
-				break;
-		if (k == nperms)
-			perms[nperms++].perm = perm;
-		ai[i].perm = k;
-	}
-
+	memset(&r, 0, sizeof(r));
+	read_authorize_items(PG_GETARG_JSONB_P(0), &r);
 	user = bsperm_policy_user();
-
-	/* 2. a user asking for itself must name the resource (W3) */
-	if (bsperm_user_source(user) != BSP_IDENT_TRANSACTION)
-		for (i = 0; i < nitems; i++)
-			if (perms[ai[i].perm].perm.resource && !ai[i].ref.present)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("Resource permissions require a resourceRef to be set. Direct user requests without a resourceRef are not allowed."),
-						 errdetail(DETAIL_400),
-						 errhint("Only an identity set with bsperm_set_user acts on behalf of a user and may receive conditional decisions.")));
-
+	check_direct_user(user, &r);
 	/* 3. one decision per distinct permission */
-	for (k = 0; k < nperms; k++)
-		bsperm_decide(user, &perms[k].perm, &perms[k].decision);
-
-	/* 4. conditional decisions with resource refs: load the resources once */
-	for (i = 0; i < nitems; i++)
+	for (k = 0; k < r.nperms; k++)
 	{
-		DistinctPerm *dp = &perms[ai[i].perm];
-
-		if (dp->decision.result == BSP_CONDITIONAL && ai[i].ref.present &&
-			(ai[i].ref.is_array || ai[i].ref.refs[0][0] != '\0'))
-		{
-			check_appliable(&dp->decision);
-			ai[i].apply = true;
-			ai[i].first_ref = nload;
-			nload += ai[i].ref.n;
-		}
+		CHECK_FOR_INTERRUPTS();
+		bsperm_decide(user, &r.perms[k].perm, &r.perms[k].decision);
 	}
-	load_refs = palloc(sizeof(char *) * Max(nload, 1));
-	entities = palloc(sizeof(Jsonb *) * Max(nload, 1));
-	for (i = 0; i < nitems; i++)
-		if (ai[i].apply)
-			for (k = 0; k < ai[i].ref.n; k++)
-				load_refs[ai[i].first_ref + k] = ai[i].ref.refs[k];
-	if (nload > 0)
-		bsperm_load_entities(nload, load_refs, entities);
-
-	/* 5. the response, in request order */
-	initStringInfo(&out);
-	appendStringInfoString(&out, "{\"items\":[");
-	for (i = 0; i < nitems; i++)
-	{
-		DistinctPerm *dp = &perms[ai[i].perm];
-
-		if (i > 0)
-			appendStringInfoChar(&out, ',');
-		appendStringInfoString(&out, "{\"id\":");
-		escape_json(&out, ai[i].id);
-		if (!ai[i].apply)
-			decision_fields(&out, &dp->decision, true);
-		else
-		{
-			if (dp->filter == NULL)
-				dp->filter = decision_filter(&dp->decision);
-			append_applied_result(&out, dp->filter, &ai[i].ref, entities + ai[i].first_ref);
-		}
-		appendStringInfoChar(&out, '}');
-	}
-	appendStringInfoString(&out, "]}");
-	PG_RETURN_DATUM(jsonb_from_buf(&out));
+	load_applied_resources(&r);
+	PG_RETURN_DATUM(authorize_response(&r));
 }
 
 /* ---------------------------------------------------------------------
@@ -727,8 +897,14 @@ bsperm_authorize_conditional(PG_FUNCTION_ARGS)
 
 	registered_permission(PG_GETARG_TEXT_PP(0), &perm);
 	bsperm_decide(user, &perm, &d);
+	/* a copy: the memo goes with its identity when the identity is evicted */
 	if (d.json_slot && *d.json_slot)
-		PG_RETURN_JSONB_P(*d.json_slot);
+	{
+		Jsonb	   *copy = palloc(VARSIZE(*d.json_slot));
+
+		memcpy(copy, *d.json_slot, VARSIZE(*d.json_slot));
+		PG_RETURN_JSONB_P(copy);
+	}
 	initStringInfo(&out);
 	decision_fields(&out, &d, false);
 	out.data[0] = '{';			/* the fields start with a comma */
@@ -757,34 +933,23 @@ typedef struct ApplyItem
 	int			first_ref;
 } ApplyItem;
 
-PG_FUNCTION_INFO_V1(bsperm_apply_conditions);
-Datum
-bsperm_apply_conditions(PG_FUNCTION_ARGS)
+/* 1. the schema */
+static ApplyItem *
+read_apply_items(Jsonb *body, int *nitems)
 {
-	Jsonb	   *body = PG_GETARG_JSONB_P(0);
 	JsonbValue *items;
-	int			nitems;
 	ApplyItem  *ai;
-	int			i,
-				k;
-	int			nload = 0;
-	const char **load_refs;
-	Jsonb	  **entities;
-	StringInfoData unexpected;
-	StringInfoData out;
-	BspermCachedFilter **filters;
+	int			i;
 
-	bsperm_require_trusted("apply permission conditions");
-	nitems = request_items(body, &items);
-	ai = palloc0(sizeof(ApplyItem) * Max(nitems, 1));
-
-	/* 1. the schema */
-	for (i = 0; i < nitems; i++)
+	*nitems = request_items(body, &items);
+	ai = palloc0(sizeof(ApplyItem) * Max(*nitems, 1));
+	for (i = 0; i < *nitems; i++)
 	{
 		JsonbContainer *item;
 		JsonbValue	v;
 		ZPath		p = {"items", i, NULL, NULL};
 
+		CHECK_FOR_INTERRUPTS();
 		if (!is_object(&items[i]))
 			zod_type_fail(&p, "object", &items[i]);
 		item = items[i].val.binary.data;
@@ -804,30 +969,57 @@ bsperm_apply_conditions(PG_FUNCTION_ARGS)
 			zod_type_fail(&p, "object", get_member(item, "conditions", &v) ? &v : NULL);
 		ai[i].conditions = JsonbValueToJsonb(&v);
 	}
+	return ai;
+}
 
-	/* 2. resource types this plugin (the catalog) does not have */
+/* 2. resource types this plugin (the catalog) does not have */
+static void
+check_resource_types(const ApplyItem *ai, int nitems)
+{
+	StringInfoData unexpected;
+	StringInfoData quoted;
+	HTAB	   *seen = bytemap_create("bsperm unexpected resource types", 16);
+	int			i;
+
 	initStringInfo(&unexpected);
+	initStringInfo(&quoted);
 	for (i = 0; i < nitems; i++)
 	{
-		bool		seen = false;
+		bool		is_new;
 
+		CHECK_FOR_INTERRUPTS();
 		if (strcmp(ai[i].resource_type, CATALOG_RESOURCE) == 0)
 			continue;
-		for (k = 0; k < i && !seen; k++)
-			seen = strcmp(ai[k].resource_type, ai[i].resource_type) == 0;
-		if (seen)
+		(void) bytemap_index(seen, ai[i].resource_type, strlen(ai[i].resource_type), i, &is_new);
+		if (!is_new)
 			continue;
 		if (unexpected.len > 0)
+		{
 			appendStringInfoString(&unexpected, ", ");
+			appendStringInfoString(&quoted, ", ");
+		}
 		appendStringInfoString(&unexpected, ai[i].resource_type);
+		appendStringInfo(&quoted, "\"%s\"", ai[i].resource_type);
 	}
 	if (unexpected.len > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("Unexpected resource types: %s.", unexpected.data),
-				 errdetail("Backstage's catalog answers HTTP 400 (InputError).")));
+				 errmsg("unexpected resource types %s", quoted.data),
+				 errdetail("Backstage's catalog answers HTTP 400 (InputError: Unexpected resource types: %s.).",
+						   unexpected.data)));
+	hash_destroy(seen);
+}
 
-	/* 3. the resources, once */
+/* 3. the resources of every item, in one query */
+static Jsonb **
+load_apply_resources(ApplyItem *ai, int nitems)
+{
+	const char **load_refs;
+	Jsonb	  **entities;
+	int			nload = 0;
+	int			i,
+				k;
+
 	for (i = 0; i < nitems; i++)
 	{
 		ai[i].first_ref = nload;
@@ -840,28 +1032,45 @@ bsperm_apply_conditions(PG_FUNCTION_ARGS)
 			load_refs[ai[i].first_ref + k] = ai[i].ref.refs[k];
 	if (nload > 0)
 		bsperm_load_entities(nload, load_refs, entities);
+	return entities;
+}
+
+PG_FUNCTION_INFO_V1(bsperm_apply_conditions);
+Datum
+bsperm_apply_conditions(PG_FUNCTION_ARGS)
+{
+	int			nitems;
+	ApplyItem  *ai;
+	Jsonb	  **entities;
+	BspermCachedFilter **filters;
+	HTAB	   *seen;
+	StringInfoData out;
+	int			i;
+
+	bsperm_require_trusted("apply permission conditions");
+	ai = read_apply_items(PG_GETARG_JSONB_P(0), &nitems);
+	check_resource_types(ai, nitems);
+	entities = load_apply_resources(ai, nitems);
 
 	/* 4. evaluate, compiling each distinct conditions document once */
 	filters = palloc0(sizeof(BspermCachedFilter *) * Max(nitems, 1));
+	seen = bytemap_create("bsperm apply conditions", nitems);
 	initStringInfo(&out);
 	appendStringInfoString(&out, "{\"items\":[");
 	for (i = 0; i < nitems; i++)
 	{
-		BspermCachedFilter *c = NULL;
+		bool		is_new;
+		int			k;
 
-		for (k = 0; k < i && c == NULL; k++)
-			if (VARSIZE(ai[k].conditions) == VARSIZE(ai[i].conditions) &&
-				memcmp(ai[k].conditions, ai[i].conditions, VARSIZE(ai[i].conditions)) == 0)
-				c = filters[k];
-		if (c == NULL)
-			c = compile_conditions(ai[i].conditions);
-		filters[i] = c;
-
+		CHECK_FOR_INTERRUPTS();
+		k = bytemap_index(seen, (const char *) ai[i].conditions,
+						  VARSIZE(ai[i].conditions), i, &is_new);
+		filters[i] = is_new ? compile_conditions(ai[i].conditions) : filters[k];
 		if (i > 0)
 			appendStringInfoChar(&out, ',');
 		appendStringInfoString(&out, "{\"id\":");
 		escape_json(&out, ai[i].id);
-		append_applied_result(&out, c, &ai[i].ref, entities + ai[i].first_ref);
+		append_applied_result(&out, filters[i], &ai[i].ref, entities + ai[i].first_ref);
 		appendStringInfoChar(&out, '}');
 	}
 	appendStringInfoString(&out, "]}");

@@ -1,17 +1,19 @@
 /*-------------------------------------------------------------------------
  * pg_policy.h
- *	  Identities, the cached policy and decisions (pg_identity.c,
- *	  pg_policy.c, pg_decide.c).
+ *	  Identities, the cached policy and decisions: the interface the rest
+ *	  of the extension uses (pg_decide.c, pg_rls.c).
  *
- * Who asks: an identity set for the transaction by a trusted role
- * (bsperm_set_user), else the mapping of the session user
+ * Who asks (pg_identity.c): an identity set for the transaction by a
+ * trusted role (bsperm_set_user), else the mapping of the session user
  * (bsperm.role_users), else anonymous.
  *
- * What the policy says: the policy tables are loaded into one per-backend
- * cache, reloaded whenever bsperm.policy_state.version differs from the
- * version the cache was built from.  The version is read at every call, in
- * the caller's snapshot, so the cache always answers as the tables read in
- * that snapshot would.
+ * What the policy says (pg_policy_cache.c and the files listed in
+ * pg_policy_int.h): the policy tables are loaded into one per-backend
+ * cache, reloaded whenever the policy key (bsperm.policy_state's base
+ * version and the versions in bsperm.policy_changes) differs from the key
+ * the cache was built from.  The key is read at every call, in the
+ * caller's snapshot, so the cache always answers as the tables read in
+ * that snapshot would.  The RBAC algorithm itself is src/core/bsp_rbac.c.
  *-------------------------------------------------------------------------
  */
 #ifndef BSPERM_POLICY_H
@@ -96,7 +98,7 @@ typedef struct BspDecision
 /* The identity a decision is made for, resolved against the catalog. */
 typedef struct BspUser BspUser;
 
-/* pg_policy.c */
+/* pg_policy_cache.c */
 extern void bsperm_policy_init(void);
 
 /*
@@ -113,15 +115,15 @@ extern BspIdentitySource bsperm_user_source(const BspUser *u);
 /* Looks a permission up in bsperm.permissions; false when absent. */
 extern bool bsperm_lookup_permission(const char *name, BspPermission *out);
 
-/* The policy's decision; allocates in CurrentMemoryContext. */
+/* The policy's decision (pg_policy.c); allocates in CurrentMemoryContext. */
 extern void bsperm_decide(BspUser *u, const BspPermission *perm, BspDecision *out);
 
-/* Permission JSON ({"type","name","attributes","resourceType"}) into buf. */
+/* Permission JSON ({"type","name","attributes","resourceType"}) into buf (pg_wire.c). */
 extern void bsperm_permission_json(StringInfo buf, const BspPermission *perm);
 
 /*
  * Loads entities by exact entity ref (as the extension owner: no row-level
- * security), nrefs refs in, entities[i] NULL when absent.
+ * security), nrefs refs in, entities[i] NULL when absent (pg_members.c).
  */
 extern void bsperm_load_entities(int nrefs, const char *const *refs, Jsonb **entities);
 

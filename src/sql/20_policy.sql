@@ -3,10 +3,24 @@
 -- Every table here is readable and writable only by its owner (the role that
 -- created the extension, a superuser) unless an administrator grants more.
 -- The decision functions read them through C code that switches to the owner,
--- so nobody needs privileges on them to be judged by them.  Every committed
--- change bumps bsperm.policy_state.version, which the decision functions read
--- at every statement: a change takes effect for the next statement in every
--- session.
+-- so nobody needs privileges on them to be judged by them.  Every change gives
+-- the writing transaction's row in bsperm.policy_changes a new version, which
+-- the decision functions read at every statement: a committed change takes
+-- effect for the next statement in every session.
+
+-- bsperm lowercases and measures text as UTF-8 (Backstage's rules are
+-- Unicode rules); in any other database encoding its answers would be wrong.
+DO $do$
+BEGIN
+  IF pg_catalog.getdatabaseencoding() OPERATOR(pg_catalog.<>) 'UTF8' THEN
+    RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+      MESSAGE = pg_catalog.format('bsperm requires a UTF8 database, not "%s"',
+                                  pg_catalog.getdatabaseencoding()),
+      DETAIL = 'Entity documents are lowercased and measured as Unicode text, as Backstage does; another encoding would change the answers.',
+      HINT = 'Create the database with ENCODING ''UTF8'' TEMPLATE template0.';
+  END IF;
+END
+$do$;
 
 -- The role that may act for Backstage users (bsperm_set_user) and apply
 -- conditions.  Roles are cluster-wide; it survives DROP EXTENSION.
@@ -201,7 +215,20 @@ CREATE TRIGGER conditional_policies_check BEFORE INSERT OR UPDATE ON @extschema@
   FOR EACH ROW EXECUTE FUNCTION @extschema@.conditional_policies_check();
 
 -------------------------------------------------------------------------------
--- The policy version: bumped by every change that can alter a decision
+-- The policy version: changed by every change that can alter a decision
+--
+-- Concurrent writers must not wait for each other, so there is no single row
+-- that every change updates.  Each writing transaction keeps its own row in
+-- policy_changes (keyed by its transaction id) and gives it a fresh version
+-- from a sequence at every statement that changes something.  The cache key a
+-- reader compares (src/pg/pg_policy_cache.c) is the base version in
+-- policy_state plus the set of versions in policy_changes, all read in the
+-- reader's snapshot: a committed change adds a version to the set as soon as
+-- a snapshot sees it, a rolled-back one leaves nothing, and sequence numbers
+-- are never reused.  Compaction folds committed rows into a fresh base
+-- version; it runs only when it can lock policy_state without waiting (SKIP
+-- LOCKED) and only in READ COMMITTED, so it never blocks a writer nor raises
+-- a serialization failure.
 
 CREATE SEQUENCE @extschema@.policy_version_seq;
 CREATE TABLE @extschema@.policy_state (
@@ -209,25 +236,69 @@ CREATE TABLE @extschema@.policy_state (
   version bigint NOT NULL
 );
 COMMENT ON TABLE @extschema@.policy_state IS
-  'one row: the version of the policy data; per-backend caches are valid while it is unchanged';
+  'one row: the base version of the policy data (changes since are in policy_changes)';
 INSERT INTO @extschema@.policy_state (version)
   VALUES (pg_catalog.nextval('@extschema@.policy_version_seq'));
 
--- Versions come from a sequence, not a counter: a rolled-back change can
--- never leave a version number that a later committed change reuses.
+CREATE TABLE @extschema@.policy_changes (
+  xid pg_catalog.xid8 PRIMARY KEY,
+  version bigint NOT NULL
+);
+COMMENT ON TABLE @extschema@.policy_changes IS
+  'one row per transaction that changed the policy data since the last compaction: its latest version';
+
+CREATE FUNCTION @extschema@.policy_bump() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  INSERT INTO @extschema@.policy_changes AS c (xid, version)
+    VALUES (pg_catalog.pg_current_xact_id(), pg_catalog.nextval('@extschema@.policy_version_seq'))
+    ON CONFLICT (xid) DO UPDATE
+      SET version = pg_catalog.nextval('@extschema@.policy_version_seq');
+  -- compaction, now and then, never waiting
+  IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.=) 'read committed'
+     AND (SELECT pg_catalog.count(*) FROM @extschema@.policy_changes) OPERATOR(pg_catalog.>) 32
+     AND EXISTS (SELECT FROM @extschema@.policy_state FOR UPDATE SKIP LOCKED) THEN
+    DELETE FROM @extschema@.policy_changes c
+      WHERE c.xid OPERATOR(pg_catalog.<>) pg_catalog.pg_current_xact_id();
+    UPDATE @extschema@.policy_state
+       SET version = pg_catalog.nextval('@extschema@.policy_version_seq');
+  END IF;
+END
+$fn$;
+REVOKE ALL ON FUNCTION @extschema@.policy_bump() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.policy_bump() IS
+  'gives this transaction''s row in policy_changes a new version (and compacts without waiting)';
+
 CREATE FUNCTION @extschema@.policy_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-  UPDATE @extschema@.policy_state
-     SET version = pg_catalog.nextval('@extschema@.policy_version_seq');
+  PERFORM @extschema@.policy_bump();
   RETURN NULL;
 END
 $fn$;
 REVOKE ALL ON FUNCTION @extschema@.policy_changed() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.policy_changed() IS
   'statement trigger: a policy table changed, cached decisions are stale';
+
+-- Logical replication's apply worker (session_replication_role = replica)
+-- fires row triggers, never statement triggers: these fire only in replica
+-- mode (ENABLE REPLICA), so an ordinary write pays nothing for them.
+CREATE FUNCTION @extschema@.policy_row_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  PERFORM @extschema@.policy_bump();
+  RETURN NULL;
+END
+$fn$;
+REVOKE ALL ON FUNCTION @extschema@.policy_row_changed() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.policy_row_changed() IS
+  'row trigger, replica mode only: a replicated change of policy data, cached decisions are stale';
 
 DO $do$
 DECLARE
@@ -239,6 +310,13 @@ BEGIN
     EXECUTE pg_catalog.format(
       'CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.%I
          FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.policy_changed()', t);
+    -- also in sessions with session_replication_role = replica
+    EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ENABLE ALWAYS TRIGGER policy_changed', t);
+    -- a logical-replication apply worker fires row triggers only
+    EXECUTE pg_catalog.format(
+      'CREATE TRIGGER policy_row_changed AFTER INSERT OR UPDATE OR DELETE ON @extschema@.%I
+         FOR EACH ROW EXECUTE FUNCTION @extschema@.policy_row_changed()', t);
+    EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ENABLE REPLICA TRIGGER policy_row_changed', t);
   END LOOP;
 END
 $do$;
@@ -267,8 +345,7 @@ BEGIN
                           OR pg_catalog.starts_with(r.entity_ref, 'group:'));
   END IF;
   IF changed THEN
-    UPDATE @extschema@.policy_state
-       SET version = pg_catalog.nextval('@extschema@.policy_version_seq');
+    PERFORM @extschema@.policy_bump();
   END IF;
   RETURN NULL;
 END
@@ -289,6 +366,29 @@ CREATE TRIGGER entities_membership_delete AFTER DELETE ON @extschema@.entities
   FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.entities_membership_changed();
 CREATE TRIGGER entities_membership_truncate AFTER TRUNCATE ON @extschema@.entities
   FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.entities_membership_changed();
+-- a subscriber applies the catalog's changes with session_replication_role = replica
+ALTER TABLE @extschema@.entities ENABLE ALWAYS TRIGGER entities_membership_insert;
+ALTER TABLE @extschema@.entities ENABLE ALWAYS TRIGGER entities_membership_update;
+ALTER TABLE @extschema@.entities ENABLE ALWAYS TRIGGER entities_membership_delete;
+ALTER TABLE @extschema@.entities ENABLE ALWAYS TRIGGER entities_membership_truncate;
+-- and the apply worker's row-by-row changes of User and Group entities
+CREATE TRIGGER entities_membership_row_insert AFTER INSERT ON @extschema@.entities
+  FOR EACH ROW WHEN (pg_catalog.starts_with(NEW.entity_ref, 'user:')
+                     OR pg_catalog.starts_with(NEW.entity_ref, 'group:'))
+  EXECUTE FUNCTION @extschema@.policy_row_changed();
+CREATE TRIGGER entities_membership_row_update AFTER UPDATE ON @extschema@.entities
+  FOR EACH ROW WHEN (pg_catalog.starts_with(OLD.entity_ref, 'user:')
+                     OR pg_catalog.starts_with(OLD.entity_ref, 'group:')
+                     OR pg_catalog.starts_with(NEW.entity_ref, 'user:')
+                     OR pg_catalog.starts_with(NEW.entity_ref, 'group:'))
+  EXECUTE FUNCTION @extschema@.policy_row_changed();
+CREATE TRIGGER entities_membership_row_delete AFTER DELETE ON @extschema@.entities
+  FOR EACH ROW WHEN (pg_catalog.starts_with(OLD.entity_ref, 'user:')
+                     OR pg_catalog.starts_with(OLD.entity_ref, 'group:'))
+  EXECUTE FUNCTION @extschema@.policy_row_changed();
+ALTER TABLE @extschema@.entities ENABLE REPLICA TRIGGER entities_membership_row_insert;
+ALTER TABLE @extschema@.entities ENABLE REPLICA TRIGGER entities_membership_row_update;
+ALTER TABLE @extschema@.entities ENABLE REPLICA TRIGGER entities_membership_row_delete;
 
 -- pg_dump keeps the policy (the built-in permissions come back with the extension)
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.permissions', 'WHERE NOT builtin');

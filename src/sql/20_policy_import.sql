@@ -34,7 +34,7 @@ BEGIN
           HINT = 'Write p, <role, user or group ref>, <permission name or resource type>, <action>, <allow|deny>.';
       END IF;
       subject := f[2];
-      IF subject !~ '^(role|user|group):[^:/]+/.+$' THEN
+      IF subject OPERATOR(pg_catalog.!~) '^(role|user|group):[^:/]+/.+$' THEN
         RAISE EXCEPTION USING ERRCODE = 'bad_copy_file_format',
           MESSAGE = pg_catalog.format('invalid RBAC policy CSV at line %s: "%s" is not a role, user or group ref', lineno, subject),
           DETAIL = pg_catalog.format('Line %s is "%s".', lineno, line);
@@ -73,12 +73,12 @@ BEGIN
           DETAIL = pg_catalog.format('Line %s is "%s".', lineno, line),
           HINT = 'Write g, <user or group ref>, <role ref>.';
       END IF;
-      IF f[2] !~ '^(user|group):[^:/]+/.+$' THEN
+      IF f[2] OPERATOR(pg_catalog.!~) '^(user|group):[^:/]+/.+$' THEN
         RAISE EXCEPTION USING ERRCODE = 'bad_copy_file_format',
           MESSAGE = pg_catalog.format('invalid RBAC policy CSV at line %s: "%s" is not a user or group ref', lineno, f[2]),
           DETAIL = pg_catalog.format('Line %s is "%s".', lineno, line);
       END IF;
-      IF f[3] !~ '^role:[^:/]+/.+$' THEN
+      IF f[3] OPERATOR(pg_catalog.!~) '^role:[^:/]+/.+$' THEN
         RAISE EXCEPTION USING ERRCODE = 'bad_copy_file_format',
           MESSAGE = pg_catalog.format('invalid RBAC policy CSV at line %s: "%s" is not a role ref', lineno, f[3]),
           DETAIL = pg_catalog.format('Line %s is "%s".', lineno, line),
