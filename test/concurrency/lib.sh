@@ -24,19 +24,19 @@ session_start() {
 }
 
 q() {
-	local name="$1" sql="$2" n marker start
-	n=$(( ${SESS_N[$name]} + 1 ))
-	SESS_N[$name]=$n
-	marker="__bsperm_marker_${n}__"
-	start=$(wc -l < "$WORK/$name.out")
-	printf '%s\n\\echo %s\n' "$sql" "$marker" >&"${SESS_IN[$name]}"
+	local name="$1" sql="$2" marker
+	# unique without a counter: q usually runs in a $(...) subshell, where
+	# an increment would be lost and an old marker found again
+	marker="__bsperm_marker_$(date +%s%N)_${RANDOM}__"
+	# the output is what psql prints between a begin and an end marker
+	printf '\\echo %s\n%s\n\\echo %s\n' "${marker}b" "$sql" "$marker" >&"${SESS_IN[$name]}"
 	local waited=0
 	until grep -q "^$marker\$" "$WORK/$name.out"; do
 		sleep 0.02
 		waited=$((waited + 1))
-		if [ "$waited" -gt 1500 ]; then echo "timeout in session $name: $sql" >&2; return 1; fi
+		if [ "$waited" -gt 3000 ]; then echo "timeout in session $name: $sql" >&2; return 1; fi
 	done
-	tail -n +"$((start + 1))" "$WORK/$name.out" | sed "/^$marker\$/,\$d"
+	sed -n "/^${marker}b\$/,/^${marker}\$/p" "$WORK/$name.out" | sed '1d;$d'
 }
 
 check() {

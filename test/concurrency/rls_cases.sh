@@ -4,22 +4,19 @@
 
 # q_send NAME SQL: send without waiting; q_wait NAME: wait for it, print its output
 q_send() {
-	local name="$1" sql="$2" n
-	n=$(( ${SESS_N[$name]} + 1 ))
-	SESS_N[$name]=$n
-	SESS_PENDING[$name]="__bsperm_marker_${n}__"
-	SESS_START[$name]=$(wc -l < "$WORK/$name.out")
-	printf '%s\n\\echo %s\n' "$sql" "${SESS_PENDING[$name]}" >&"${SESS_IN[$name]}"
+	local name="$1" sql="$2"
+	SESS_PENDING[$name]="__bsperm_marker_$(date +%s%N)_${RANDOM}__"
+	printf '\\echo %s\n%s\n\\echo %s\n' "${SESS_PENDING[$name]}b" "$sql" "${SESS_PENDING[$name]}" >&"${SESS_IN[$name]}"
 }
 q_wait() {
 	local name="$1" marker="${SESS_PENDING[$1]}" waited=0
 	until grep -q "^$marker\$" "$WORK/$name.out"; do
 		sleep 0.02; waited=$((waited + 1))
-		if [ "$waited" -gt 1500 ]; then echo "timeout in session $name" >&2; return 1; fi
+		if [ "$waited" -gt 3000 ]; then echo "timeout in session $name" >&2; return 1; fi
 	done
-	tail -n +"$((${SESS_START[$name]} + 1))" "$WORK/$name.out" | sed "/^$marker\$/,\$d"
+	sed -n "/^${marker}b\$/,/^${marker}\$/p" "$WORK/$name.out" | sed '1d;$d'
 }
-declare -A SESS_PENDING SESS_START
+declare -A SESS_PENDING
 # wait_for SQL WANT: poll ADMIN until SQL prints WANT
 wait_for() {
 	local i
