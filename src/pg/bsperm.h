@@ -54,7 +54,7 @@ typedef struct BspermCachedFilter
 	MemoryContext cxt;			/* holds the filter */
 	MemoryContext rowcxt;		/* reset before each entity */
 	BspermDocKind kind;
-	bool		stable;			/* the argument cannot change during the scan */
+	bool		constant;		/* the argument is a Const: never compared again */
 	Size		doclen;
 	char	   *doc;			/* copy of the varlena, for comparison */
 	bsp_filter *filter;

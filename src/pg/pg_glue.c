@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "nodes/primnodes.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -113,6 +114,31 @@ bsperm_compile(Jsonb *doc, BspermDocKind kind, bsp_arena *arena,
 	return filter;
 }
 
+/*
+ * Is argument argno of the call a Const?  Only a Const is the same on every
+ * call of this FmgrInfo: get_fn_expr_arg_stable() also says yes for
+ * external Params, and a PL/pgSQL variable is one whose value changes
+ * between executions of the same cached expression (issue 7, item 3).
+ */
+static bool
+arg_is_const(FmgrInfo *flinfo, int argno)
+{
+	Node	   *expr = flinfo->fn_expr;
+	List	   *args;
+
+	if (expr == NULL)
+		return false;
+	if (IsA(expr, FuncExpr))
+		args = ((FuncExpr *) expr)->args;
+	else if (IsA(expr, OpExpr))
+		args = ((OpExpr *) expr)->args;
+	else
+		return false;
+	if (argno < 0 || argno >= list_length(args))
+		return false;
+	return IsA(list_nth(args, argno), Const);
+}
+
 BspermCachedFilter *
 bsperm_cached_filter(FunctionCallInfo fcinfo, int argno, BspermDocKind kind,
 					 bool quiet_if_row_dependent)
@@ -124,8 +150,12 @@ bsperm_cached_filter(FunctionCallInfo fcinfo, int argno, BspermDocKind kind,
 	bsp_arena	arena;
 	bool		stable;
 
-	/* a constant (or stable parameter) needs no comparison after the first row */
-	if (c && c->stable && c->filter)
+	/*
+	 * A Const needs no comparison after the first row; anything else (a
+	 * parameter, a PL/pgSQL variable, a column) is compared byte for byte
+	 * with the document the cache was built from.
+	 */
+	if (c && c->constant && c->filter)
 		return c;
 	doc = PG_GETARG_JSONB_P(argno);
 	len = VARSIZE(doc);
@@ -178,7 +208,7 @@ bsperm_cached_filter(FunctionCallInfo fcinfo, int argno, BspermDocKind kind,
 	memcpy(c->doc, doc, len);
 	c->doclen = len;
 	c->kind = kind;
-	c->stable = stable;
+	c->constant = arg_is_const(fcinfo->flinfo, argno);
 	MemoryContextSwitchTo(old);
 	return c;
 }
