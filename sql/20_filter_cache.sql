@@ -56,3 +56,5 @@ EXECUTE g('{"key":"kind","values":["group"]}');
 RESET plan_cache_mode;
 DEALLOCATE m;
 DEALLOCATE g;
+
+DROP EXTENSION bsperm CASCADE;

@@ -48,6 +48,7 @@ bsp_flat_init(bsp_flat *f, bsp_arena *arena, const struct bsp_filter *interest,
 {
 	memset(f, 0, sizeof(*f));
 	f->arena = arena;
+	f->row_arena = arena;
 	f->interest = interest;
 	f->emit = emit;
 	f->emit_ctx = emit_ctx;
@@ -69,8 +70,23 @@ bsp_flat_init(bsp_flat *f, bsp_arena *arena, const struct bsp_filter *interest,
 }
 
 void
-bsp_flat_reset(bsp_flat *f)
+bsp_flat_reset(bsp_flat *f, bsp_arena *row_arena)
 {
+	if (row_arena)
+	{
+		/* the old buffers belong to an arena the caller has reset */
+		f->row_arena = row_arena;
+		bsp_sbuf_init(&f->path, row_arena);
+		bsp_sbuf_init(&f->lpath, row_arena);
+		bsp_sbuf_init(&f->key, row_arena);
+		bsp_sbuf_init(&f->raw, row_arena);
+		bsp_sbuf_init(&f->val, row_arena);
+		bsp_sbuf_init(&f->built, row_arena);
+		f->stack = NULL;
+		f->stackcap = 0;
+		f->nullkeys = NULL;
+		f->nullcap = 0;
+	}
 	bsp_sbuf_reset(&f->path);
 	bsp_sbuf_reset(&f->lpath);
 	f->depth = 0;
@@ -176,7 +192,7 @@ bsp_flat_push_key(bsp_flat *f, const char *key, size_t len)
 	if (f->depth == f->stackcap)
 	{
 		int			ncap = f->stackcap ? f->stackcap * 2 : 16;
-		size_t	   *ns = bsp_alloc_array(f->arena, (size_t) ncap * 4, sizeof(size_t));
+		size_t	   *ns = bsp_alloc_array(f->row_arena, (size_t) ncap * 4, sizeof(size_t));
 
 		if (!ns)
 		{
@@ -299,7 +315,7 @@ first_null_class_row(bsp_flat *f, const char *key, size_t keylen)
 	if (f->nnullkeys == f->nullcap)
 	{
 		int			ncap = f->nullcap ? f->nullcap * 2 : 8;
-		char	  **nk = bsp_alloc_array(f->arena, (size_t) ncap, sizeof(char *));
+		char	  **nk = bsp_alloc_array(f->row_arena, (size_t) ncap, sizeof(char *));
 
 		if (!nk)
 		{
@@ -311,7 +327,7 @@ first_null_class_row(bsp_flat *f, const char *key, size_t keylen)
 		f->nullkeys = nk;
 		f->nullcap = ncap;
 	}
-	f->nullkeys[f->nnullkeys] = bsp_strndup(f->arena, key, keylen);
+	f->nullkeys[f->nnullkeys] = bsp_strndup(f->row_arena, key, keylen);
 	if (!f->nullkeys[f->nnullkeys])
 	{
 		f->failed = true;

@@ -67,7 +67,8 @@ struct bsp_fkey;
 
 typedef struct bsp_flat
 {
-	bsp_arena  *arena;
+	bsp_arena  *arena;			/* set-up: lives as long as the flattener */
+	bsp_arena  *row_arena;		/* every per-entity allocation (see reset) */
 	const struct bsp_filter *interest;	/* NULL: emit every row */
 	bsp_row_fn	emit;
 	void	   *emit_ctx;
@@ -140,8 +141,15 @@ bsp_flat_may_enter(const bsp_flat *f, const char *key, size_t len)
 	return false;
 }
 
-/* Forget the previous entity; keeps buffers (for one flattener per scan). */
-extern void bsp_flat_reset(bsp_flat *f);
+/*
+ * Forget the previous entity, for one flattener per scan.  With row_arena
+ * NULL the buffers are kept (they live in the row arena in use, which must
+ * then outlive the flattener).  Otherwise every buffer is dropped and the
+ * next entity allocates from row_arena only: the caller resets that arena
+ * between entities, so a scan's memory is bounded by its largest entity
+ * and nothing per entity reaches the set-up arena.
+ */
+extern void bsp_flat_reset(bsp_flat *f, bsp_arena *row_arena);
 extern bool bsp_flat_push_key(bsp_flat *f, const char *key, size_t len);
 extern void bsp_flat_pop(bsp_flat *f);
 extern bool bsp_flat_scalar(bsp_flat *f, const bsp_scalar *v, bool array_item);

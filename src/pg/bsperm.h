@@ -58,8 +58,11 @@ typedef struct BspermCachedFilter
 	Size		doclen;
 	char	   *doc;			/* copy of the varlena, for comparison */
 	bsp_filter *filter;
+	bool		leafless;		/* the filter reads nothing of the entity */
+	bool		leafless_value; /* its answer then */
 	/* evaluation state reused for every entity */
 	bsp_arena	arena;			/* allocates in cxt */
+	bsp_arena	rowarena;		/* allocates in rowcxt (set per entity) */
 	bsp_flat	flat;
 	bsp_match	match;
 } BspermCachedFilter;
@@ -76,8 +79,24 @@ extern BspermCachedFilter *bsperm_cached_filter(FunctionCallInfo fcinfo,
 /* Flattens a jsonb entity into the flattener (pg_entity.c). */
 extern void bsperm_flatten_jsonb(bsp_flat *f, Jsonb *entity);
 
-/* Does the entity satisfy the cached filter (non-NULL)?  Allocates in c->rowcxt. */
+/*
+ * Does the entity satisfy the cached filter (non-NULL)?  Resets c->rowcxt
+ * and allocates every per-entity byte there (c->cxt does not grow).
+ */
 extern bool bsperm_entity_matches(BspermCachedFilter *c, Jsonb *entity);
+/*
+ * The same for an entity Datum that may still be toasted: a filter that
+ * has no leaves answers without detoasting it; otherwise it is detoasted
+ * in c->rowcxt.  Needs a cache entry made by bsperm_cached_filter.
+ */
+extern bool bsperm_entity_datum_matches(BspermCachedFilter *c, Datum entity);
+
+/*
+ * True when the filter reads nothing of the entity (it has no leaves:
+ * {"allOf": []}, {"not": {"anyOf": []}}, ...); *value is then its answer
+ * for every non-NULL entity.
+ */
+extern bool bsperm_filter_is_constant(const bsp_filter *f, bool *value);
 
 /* Schema of the calling function, i.e. bsperm's, quoted for SQL. */
 extern const char *bsperm_schema_quoted(FunctionCallInfo fcinfo);

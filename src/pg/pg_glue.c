@@ -177,6 +177,7 @@ bsperm_cached_filter(FunctionCallInfo fcinfo, int argno, BspermDocKind kind,
 		c->doc = NULL;
 		c->doclen = 0;
 		c->filter = NULL;
+		c->leafless = false;
 	}
 
 	/*
@@ -203,6 +204,7 @@ bsperm_cached_filter(FunctionCallInfo fcinfo, int argno, BspermDocKind kind,
 		if (!bsp_match_init(&c->match, &c->arena, c->filter))
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 		bsp_flat_init(&c->flat, &c->arena, c->filter, bsp_match_row, &c->match);
+		c->leafless = bsperm_filter_is_constant(c->filter, &c->leafless_value);
 	}
 	c->doc = palloc(len);
 	memcpy(c->doc, doc, len);
@@ -214,21 +216,53 @@ bsperm_cached_filter(FunctionCallInfo fcinfo, int argno, BspermDocKind kind,
 }
 
 bool
-bsperm_entity_matches(BspermCachedFilter *c, Jsonb *entity)
+bsperm_filter_is_constant(const bsp_filter *f, bool *value)
+{
+	if (f->nleaves != 0)
+		return false;
+	*value = bsp_filter_true_on_empty(f);
+	return true;
+}
+
+/*
+ * Every per-entity allocation lands in c->rowcxt, reset here before each
+ * entity: the flattener's buffers and null-key set (through the row
+ * arena), the detoasted copy and whatever the jsonb walk pallocs.  The
+ * filter's context (c->cxt) only holds what was built at compile time.
+ */
+static bool
+entity_matches(BspermCachedFilter *c, Datum entity, Jsonb *detoasted)
 {
 	MemoryContext old;
 	bool		result;
 
 	MemoryContextReset(c->rowcxt);
 	old = MemoryContextSwitchTo(c->rowcxt);
+	bsperm_arena_init(&c->rowarena, c->rowcxt);
 	bsp_match_reset(&c->match);
-	bsp_flat_reset(&c->flat);
-	bsperm_flatten_jsonb(&c->flat, entity);
+	bsp_flat_reset(&c->flat, &c->rowarena);
+	if (detoasted == NULL)
+		detoasted = DatumGetJsonbP(entity);
+	bsperm_flatten_jsonb(&c->flat, detoasted);
 	if (c->flat.failed)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	result = bsp_filter_eval(c->filter, c->match.hit);
 	MemoryContextSwitchTo(old);
 	return result;
+}
+
+bool
+bsperm_entity_matches(BspermCachedFilter *c, Jsonb *entity)
+{
+	return entity_matches(c, (Datum) 0, entity);
+}
+
+bool
+bsperm_entity_datum_matches(BspermCachedFilter *c, Datum entity)
+{
+	if (c->leafless)
+		return c->leafless_value;
+	return entity_matches(c, entity, NULL);
 }
 
 const char *

@@ -360,8 +360,11 @@ test_pruning_property(void)
 			bsp_filter *flt = bsp_filter_finish(&ua.arena, rand_filter(&ua.arena, pool, 0));
 			bsp_match	m1;
 			bsp_flat	pruned;
+			unit_arena	row;
 			bool		r1,
-						r2;
+						r2,
+						r3,
+						r4;
 
 			unit_eval_both(&ua.arena, flt, e, &r1, &r2);
 			/* reusing a flattener after reset gives the same answer */
@@ -370,11 +373,19 @@ test_pruning_property(void)
 			bsp_flat_init(&pruned, &ua.arena, flt, bsp_match_row, &m1);
 			bsp_flatten_json(&pruned, e);
 			bsp_match_reset(&m1);
-			bsp_flat_reset(&pruned);
+			bsp_flat_reset(&pruned, NULL);
 			bsp_flatten_json(&pruned, e);
+			r3 = bsp_filter_eval(flt, m1.hit);
+			/* and so does one whose per-entity arena is dropped between entities */
+			unit_arena_init(&row);
+			bsp_match_reset(&m1);
+			bsp_flat_reset(&pruned, &row.arena);
+			bsp_flatten_json(&pruned, e);
+			r4 = bsp_filter_eval(flt, m1.hit);
+			unit_arena_free(&row);
 			total++;
 			trues += r2;
-			if (r1 != r2 || bsp_filter_eval(flt, m1.hit) != r2)
+			if (r1 != r2 || r3 != r2 || r4 != r2)
 			{
 				if (mismatches++ < 3)
 				{
