@@ -64,7 +64,8 @@ typedef enum bsp_errkind
 	BSP_ERR_SYNTAX,				/* not JSON / wrong JSON shape */
 	BSP_ERR_INVALID,			/* fails a schema (structure or params) */
 	BSP_ERR_UNKNOWN_RULE,		/* a rule that is not registered */
-	BSP_ERR_LIMIT				/* depth, node count or array length */
+	BSP_ERR_LIMIT,				/* depth, node count or array length */
+	BSP_ERR_CANCELED			/* the caller's cancel_requested said so */
 } bsp_errkind;
 
 #define BSP_PATH_MAX 512

@@ -153,9 +153,21 @@ path_pop(reader *r, size_t old)
 		r->path.data[old] = '\0';
 }
 
+/* polls the caller's cancellation every 1024 units of work */
+static bool
+poll_cancel(reader *r, size_t work)
+{
+	if ((work & 1023) == 0 && r->limits->cancel_requested &&
+		r->limits->cancel_requested(r->limits->cancel_ctx))
+		return bsp_fail(r->err, BSP_ERR_CANCELED, r->path.data, "canceled");
+	return true;
+}
+
 static bool
 count_node(reader *r)
 {
+	if (!poll_cancel(r, (size_t) r->nodes + 1))
+		return false;
 	if (++r->nodes > r->limits->max_nodes)
 		return bsp_fail(r->err, BSP_ERR_LIMIT, r->path.data,
 						"criteria have more than %d nodes (bsperm.max_criteria_nodes)",
@@ -201,6 +213,8 @@ read_string_array(reader *r, json_object *params, const char *name,
 	{
 		json_object *el = json_object_array_get_idx(arr, i);
 
+		if (!poll_cancel(r, i + 1))
+			return false;
 		if (!json_object_is_type(el, json_type_string))
 		{
 			path_push_index(r, i);

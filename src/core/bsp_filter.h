@@ -76,6 +76,14 @@ typedef struct bsp_limits
 	int			max_depth;		/* nesting of allOf/anyOf/not */
 	int			max_nodes;		/* nodes in the whole tree */
 	int			max_array;		/* elements of any one array */
+
+	/*
+	 * Optional: polled every so often by the readers; true stops them
+	 * with BSP_ERR_CANCELED (after releasing their json-c tree).  Must
+	 * return, never longjmp.
+	 */
+	bool		(*cancel_requested) (void *ctx);
+	void	   *cancel_ctx;
 } bsp_limits;
 
 /* Construction (used by the JSON readers) */

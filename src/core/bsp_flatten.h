@@ -87,11 +87,24 @@ typedef struct bsp_flat
 	bsp_sbuf	val;
 	bsp_sbuf	built;			/* keys built from parts (array items, relations) */
 
-	char	  **nullkeys;		/* keys that already had a NULL/U+0001 row */
-	int			nnullkeys;
-	int			nullcap;
+	/* keys that already had a NULL/U+0001 row: an open-addressing set */
+	struct bsp_nullkey *nulltab;
+	size_t		nnullkeys;
+	size_t		nullcap;		/* 0 or a power of two */
+	uint64_t	hash_seed;
 
 	bool		failed;
+
+	/*
+	 * Optional cancellation, set by the caller after bsp_flat_init: every
+	 * few thousand events the flattener asks cancel_requested(cancel_ctx);
+	 * on true it stops, with failed and cancelled set.  The callback must
+	 * return, never longjmp; the caller then raises its own error.
+	 */
+	bool		(*cancel_requested) (void *ctx);
+	void	   *cancel_ctx;
+	unsigned int ticks;
+	bool		cancelled;
 
 	/* computed once from the interest filter: may Step B rows matter? */
 	bool		wants_fixed;	/* metadata.name / namespace / uid */
@@ -139,6 +152,16 @@ bsp_flat_may_enter(const bsp_flat *f, const char *key, size_t len)
 			return true;
 	}
 	return false;
+}
+
+/* Counts one unit of work and polls cancel_requested; false once failed. */
+extern bool bsp_flat_poll(bsp_flat *f);
+static inline bool
+bsp_flat_tick(bsp_flat *f)
+{
+	if ((++f->ticks & 1023) == 0 && f->cancel_requested)
+		return bsp_flat_poll(f);
+	return !f->failed;
 }
 
 /*

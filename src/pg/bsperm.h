@@ -76,8 +76,15 @@ extern BspermCachedFilter *bsperm_cached_filter(FunctionCallInfo fcinfo,
 												int argno, BspermDocKind kind,
 												bool quiet_if_row_dependent);
 
-/* Flattens a jsonb entity into the flattener (pg_entity.c). */
+/*
+ * Flattens a jsonb entity into the flattener (pg_entity.c).  Polls for
+ * query cancel and statement timeout and raises them (the core itself
+ * only stops: see bsp_flat.cancel_requested).
+ */
 extern void bsperm_flatten_jsonb(bsp_flat *f, Jsonb *entity);
+/* The core's cancellation poll, and raising what it saw (pg_entity.c). */
+extern bool bsperm_cancel_requested(void *ctx);
+extern void bsperm_raise_cancel(void) pg_attribute_noreturn();
 
 /*
  * Does the entity satisfy the cached filter (non-NULL)?  Resets c->rowcxt

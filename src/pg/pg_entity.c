@@ -133,7 +133,7 @@ walk_container(bsp_flat *f, JsonbContainer *jc, bool item)
 
 		for (i = 0; i < count; i++)
 			vend = ENTRY_END(jc, i, vend);
-		for (i = 0; i < count && !f->failed; i++)
+		for (i = 0; i < count && bsp_flat_tick(f); i++)
 		{
 			uint32		kstart = kend;
 			uint32		vstart = vend;
@@ -155,7 +155,7 @@ walk_container(bsp_flat *f, JsonbContainer *jc, bool item)
 		char	   *base = (char *) &jc->children[count];
 		uint32		end = 0;
 
-		for (i = 0; i < count && !f->failed; i++)
+		for (i = 0; i < count && bsp_flat_tick(f); i++)
 		{
 			uint32		start = end;
 
@@ -185,6 +185,29 @@ member_scalar(JsonbContainer *jc, const char *name, bsp_scalar *buf)
 	return to_scalar(&v, buf) ? buf : NULL;
 }
 
+/*
+ * The flattener's cancellation poll: true when CHECK_FOR_INTERRUPTS would
+ * raise (a query cancel, a statement timeout, a termination).  It never
+ * raises itself; bsperm_flatten_jsonb does once the core has returned.
+ */
+bool
+bsperm_cancel_requested(void *ctx)
+{
+	return InterruptPending && (QueryCancelPending || ProcDiePending) &&
+		INTERRUPTS_CAN_BE_PROCESSED();
+}
+
+/* Raises the interrupt the core stopped for (see bsperm_cancel_requested). */
+void
+bsperm_raise_cancel(void)
+{
+	CHECK_FOR_INTERRUPTS();
+	/* not reached: the poll only answers true for interrupts that raise */
+	ereport(ERROR,
+			(errcode(ERRCODE_QUERY_CANCELED),
+			 errmsg("canceling statement due to an interrupt")));
+}
+
 void
 bsperm_flatten_jsonb(bsp_flat *f, Jsonb *entity)
 {
@@ -195,6 +218,7 @@ bsperm_flatten_jsonb(bsp_flat *f, Jsonb *entity)
 				b2,
 				b3;
 
+	f->cancel_requested = bsperm_cancel_requested;
 	walk_container(f, root, false);
 
 	if (f->wants_fixed)
@@ -223,6 +247,10 @@ bsperm_flatten_jsonb(bsp_flat *f, Jsonb *entity)
 			rel = el.val.binary.data;
 			bsp_flat_relation(f, member_scalar(rel, "type", &b1),
 							  member_scalar(rel, "targetRef", &b2));
+			if (f->failed)
+				break;
 		}
 	}
+	if (f->cancelled)
+		bsperm_raise_cancel();
 }

@@ -40,6 +40,8 @@ bsperm_current_limits(bsp_limits *limits)
 	limits->max_depth = bsperm_max_criteria_depth;
 	limits->max_nodes = bsperm_max_criteria_nodes;
 	limits->max_array = bsperm_max_criteria_array_length;
+	limits->cancel_requested = bsperm_cancel_requested;
+	limits->cancel_ctx = NULL;
 }
 
 void
@@ -49,6 +51,9 @@ bsperm_report_error(const bsp_error *err, const char *what)
 
 	switch (err->kind)
 	{
+		case BSP_ERR_CANCELED:
+			bsperm_raise_cancel();
+			break;
 		case BSP_ERR_OOM:
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
@@ -96,7 +101,8 @@ compile_or_null(Jsonb *doc, BspermDocKind kind, bsp_arena *arena,
 	else
 		ok = bsp_filter_parse_text(arena, text, strlen(text), &limits,
 								   &filter, err);
-	if (!ok && err->kind == BSP_ERR_OOM)
+	/* never quiet about running out of memory or being canceled */
+	if (!ok && (err->kind == BSP_ERR_OOM || err->kind == BSP_ERR_CANCELED))
 		bsperm_report_error(err, "");
 	return ok ? filter : NULL;
 }

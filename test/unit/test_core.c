@@ -429,10 +429,71 @@ test_terms(void)
 	unit_arena_free(&ua);
 }
 
+/* ---- large entities: linear NULL-key dedup, cancellation ---- */
+
+static bool
+count_row(void *ctx, const char *k, size_t kl, const char *v, size_t vl)
+{
+	long	   *n = ctx;
+
+	(*n)++;
+	return true;
+}
+
+static bool
+cancel_after(void *ctx)
+{
+	int		   *polls = ctx;
+
+	return --(*polls) <= 0;
+}
+
+static void
+test_large_entities(void)
+{
+	const int	n = 200000;
+	bsp_sbuf	text;
+	unit_arena	ua;
+	bsp_flat	f;
+	json_object *o;
+	long		nrows = 0;
+	int			polls = 3;
+	int			i;
+
+	unit_arena_init(&ua);
+	bsp_sbuf_init(&text, &ua.arena);
+	/* n NULL members, each key twice through a nested object of the same path */
+	bsp_sbuf_appends(&text, "{\"spec\":{");
+	for (i = 0; i < n; i++)
+		bsp_sbuf_printf(&text, "%s\"k%d\":null", i ? "," : "", i);
+	bsp_sbuf_appends(&text, "},\"spec.k0\":\"\\u0001\",\"x\":[");
+	for (i = 0; i < n; i++)
+		bsp_sbuf_printf(&text, "%snull", i ? "," : "");
+	bsp_sbuf_appends(&text, "]}");
+	o = json_tokener_parse(text.data);
+	CHECK(o != NULL, "a %d-member entity parses", n);
+
+	bsp_flat_init(&f, &ua.arena, NULL, count_row, &nrows);
+	CHECK(bsp_flatten_json(&f, o) && !f.cancelled, "flattening %d NULL members finishes", n);
+	/* n spec.kN rows, one x row (duplicates dropped), the 3 + 1 fixed rows */
+	CHECK(nrows == n + 1 + 4, "one row per NULL key (%ld rows)", nrows);
+
+	nrows = 0;
+	bsp_flat_reset(&f, NULL);
+	f.cancel_requested = cancel_after;
+	f.cancel_ctx = &polls;
+	CHECK(!bsp_flatten_json(&f, o) && f.cancelled && f.failed && polls == 0,
+		  "a cancellation request stops the walk (%ld rows before it)", nrows);
+	CHECK(nrows < n, "and it stopped early");
+	json_object_put(o);
+	unit_arena_free(&ua);
+}
+
 int
 main(void)
 {
 	test_flatten();
+	test_large_entities();
 	test_criteria();
 	test_terms();
 	test_pruning_property();
