@@ -44,6 +44,9 @@ typedef enum BspermDocKind
  */
 extern bsp_filter *bsperm_compile(Jsonb *doc, BspermDocKind kind,
 								  bsp_arena *arena, bsp_sbuf *normalized);
+/* The same, but NULL for invalid input (out of memory and cancel still raise). */
+extern bsp_filter *bsperm_compile_quiet(Jsonb *doc, BspermDocKind kind,
+										bsp_arena *arena);
 
 /*
  * A compiled filter cached in fn_extra for as long as the same document

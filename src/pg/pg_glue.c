@@ -108,6 +108,14 @@ compile_or_null(Jsonb *doc, BspermDocKind kind, bsp_arena *arena,
 }
 
 bsp_filter *
+bsperm_compile_quiet(Jsonb *doc, BspermDocKind kind, bsp_arena *arena)
+{
+	bsp_error	err;
+
+	return compile_or_null(doc, kind, arena, NULL, &err);
+}
+
+bsp_filter *
 bsperm_compile(Jsonb *doc, BspermDocKind kind, bsp_arena *arena,
 			   bsp_sbuf *normalized)
 {
