@@ -15,7 +15,7 @@
 #include "unit.h"
 #include "unit_eval.h"
 
-static const bsp_limits limits = {64, 20000, 10000};
+static const bsp_limits limits = {64, 20000, 10000, NULL, NULL};
 
 /* ---- collecting rows as "key=value" / "key=NULL" lines ---- */
 typedef struct rows
