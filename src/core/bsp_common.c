@@ -204,23 +204,6 @@ bsp_sbuf_json_string(bsp_sbuf *b, const char *s, size_t n)
 	return bsp_sbuf_putc(b, '"');
 }
 
-bool
-bsp_sbuf_sql_literal(bsp_sbuf *b, const char *s, size_t n)
-{
-	size_t		i;
-
-	if (memchr(s, '\\', n) != NULL)
-		bsp_sbuf_putc(b, 'E');
-	bsp_sbuf_putc(b, '\'');
-	for (i = 0; i < n; i++)
-	{
-		if (s[i] == '\'' || s[i] == '\\')
-			bsp_sbuf_putc(b, s[i]);
-		bsp_sbuf_putc(b, s[i]);
-	}
-	return bsp_sbuf_putc(b, '\'');
-}
-
 void
 bsp_error_clear(bsp_error *err)
 {

@@ -52,10 +52,6 @@ extern bool bsp_sbuf_printf(bsp_sbuf *b, const char *fmt,...)
 			__attribute__((format(printf, 2, 3)));
 /* Append s as a JSON string literal (with quotes). */
 extern bool bsp_sbuf_json_string(bsp_sbuf *b, const char *s, size_t n);
-/* Append s as an SQL string literal that is safe whatever
- * standard_conforming_strings says (E'' with doubled backslashes when
- * needed, as PostgreSQL's quote_literal does). */
-extern bool bsp_sbuf_sql_literal(bsp_sbuf *b, const char *s, size_t n);
 
 typedef enum bsp_errkind
 {

@@ -108,6 +108,13 @@ extern bool bsperm_entity_datum_matches(BspermCachedFilter *c, Datum entity);
  */
 extern bool bsperm_filter_is_constant(const bsp_filter *f, bool *value);
 
+/*
+ * Appends the filter as an SQL boolean expression over entity_expr, every
+ * name fully qualified and every value a quoted literal (pg_sql_render.c).
+ */
+extern void bsperm_filter_sql(StringInfo out, const bsp_fnode *n,
+							  const char *entity_expr, const char *opschema);
+
 /* Schema of the calling function, i.e. bsperm's, quoted for SQL. */
 extern const char *bsperm_schema_quoted(FunctionCallInfo fcinfo);
 

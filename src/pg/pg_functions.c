@@ -94,15 +94,13 @@ bsperm_criteria_sql(PG_FUNCTION_ARGS)
 	Jsonb	   *criteria = PG_GETARG_JSONB_P(0);
 	char	   *expr = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	bsp_arena	arena;
-	bsp_sbuf	out;
+	StringInfoData out;
 	bsp_filter *f;
 
 	bsperm_arena_init(&arena, CurrentMemoryContext);
 	f = bsperm_compile(criteria, BSPERM_DOC_CRITERIA, &arena, NULL);
-	bsp_sbuf_init(&out, &arena);
-	bsp_filter_to_sql(&out, f->root, expr, bsperm_schema_quoted(fcinfo));
-	if (out.failed)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	initStringInfo(&out);
+	bsperm_filter_sql(&out, f->root, expr, bsperm_schema_quoted(fcinfo));
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(out.data, out.len));
 }
 
