@@ -81,7 +81,7 @@ bsp_json_parse(const char *text, size_t len, int max_depth, const char *root,
 
 	if (len > (size_t) INT32_MAX)
 	{
-		bsp_fail(err, BSP_ERR_LIMIT, root, "document is too large");
+		bsp_fail_limit(err, BSP_LIMIT_SIZE, root, "document is larger than 2 GB");
 		return NULL;
 	}
 	tok = json_tokener_new_ex(max_depth);
@@ -100,9 +100,8 @@ bsp_json_parse(const char *text, size_t len, int max_depth, const char *root,
 	}
 	if (jerr == json_tokener_error_depth)
 	{
-		bsp_fail(err, BSP_ERR_LIMIT, root,
-				 "document is nested more than %d JSON levels deep (see bsperm.max_criteria_depth)",
-				 max_depth);
+		bsp_fail_limit(err, BSP_LIMIT_DEPTH, root,
+					   "document is nested more than %d JSON levels deep", max_depth);
 		if (o)
 			json_object_put(o);
 		o = NULL;
@@ -169,9 +168,8 @@ count_node(reader *r)
 	if (!poll_cancel(r, (size_t) r->nodes + 1))
 		return false;
 	if (++r->nodes > r->limits->max_nodes)
-		return bsp_fail(r->err, BSP_ERR_LIMIT, r->path.data,
-						"criteria have more than %d nodes (bsperm.max_criteria_nodes)",
-						r->limits->max_nodes);
+		return bsp_fail_limit(r->err, BSP_LIMIT_NODES, r->path.data,
+							  "criteria have more than %d nodes", r->limits->max_nodes);
 	return true;
 }
 
@@ -179,9 +177,9 @@ static bool
 check_array_len(reader *r, size_t n)
 {
 	if (n > (size_t) r->limits->max_array)
-		return bsp_fail(r->err, BSP_ERR_LIMIT, r->path.data,
-						"array has %zu elements, more than the limit of %d (bsperm.max_criteria_array_length)",
-						n, r->limits->max_array);
+		return bsp_fail_limit(r->err, BSP_LIMIT_ARRAY, r->path.data,
+							  "array has %zu elements, more than the limit of %d",
+							  n, r->limits->max_array);
 	return true;
 }
 
@@ -417,9 +415,8 @@ read_node(reader *r, json_object *o, int depth)
 		return NULL;
 	if (depth > r->limits->max_depth)
 	{
-		bsp_fail(r->err, BSP_ERR_LIMIT, r->path.data,
-				 "criteria are nested deeper than %d levels (bsperm.max_criteria_depth)",
-				 r->limits->max_depth);
+		bsp_fail_limit(r->err, BSP_LIMIT_DEPTH, r->path.data,
+					   "criteria are nested deeper than %d levels", r->limits->max_depth);
 		return NULL;
 	}
 	if (!json_object_is_type(o, json_type_object))

@@ -44,6 +44,25 @@ bsperm_current_limits(bsp_limits *limits)
 	limits->cancel_ctx = NULL;
 }
 
+/* The setting behind each limit the core reports (NULL: none) */
+static const char *
+limit_setting(bsp_limit_kind limit)
+{
+	switch (limit)
+	{
+		case BSP_LIMIT_DEPTH:
+			return "bsperm.max_criteria_depth";
+		case BSP_LIMIT_NODES:
+			return "bsperm.max_criteria_nodes";
+		case BSP_LIMIT_ARRAY:
+			return "bsperm.max_criteria_array_length";
+		case BSP_LIMIT_SIZE:
+		case BSP_LIMIT_NONE:
+			break;
+	}
+	return NULL;
+}
+
 void
 bsperm_report_error(const bsp_error *err, const char *what)
 {
@@ -73,10 +92,18 @@ bsperm_report_error(const bsp_error *err, const char *what)
 			break;
 	}
 	if (err->kind == BSP_ERR_LIMIT)
+	{
+		const char *setting = limit_setting(err->limit);
+
 		ereport(ERROR,
 				(errcode(code),
-				 errmsg("%s at %s is too large: %s", what, err->path, err->message),
-				 errhint("A superuser can raise the limit with the setting named above.")));
+				 errmsg("%s at %s is too large", what, err->path),
+				 errdetail("%c%s.", pg_toupper((unsigned char) err->message[0]),
+						   err->message[0] ? err->message + 1 : ""),
+				 setting ?
+				 errhint("A superuser can raise the limit with the setting \"%s\".", setting) :
+				 errhint("The document must be smaller.")));
+	}
 	ereport(ERROR,
 			(errcode(code),
 			 errmsg("invalid %s at %s: %s", what, err->path, err->message)));

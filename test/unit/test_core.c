@@ -122,6 +122,42 @@ expect_error(const char *crit, bsp_errkind kind, const char *path, const char *m
 	unit_arena_free(&ua);
 }
 
+/* limits: the core names the limit, never a server setting */
+static void
+test_limits(void)
+{
+	static const struct
+	{
+		const char *crit;
+		bsp_limit_kind limit;
+	}			cases[] = {
+		{"{\"not\":{\"not\":{\"rule\":\"IS_ENTITY_KIND\",\"resourceType\":\"catalog-entity\",\"params\":{\"kinds\":[]}}}}", BSP_LIMIT_DEPTH},
+		{"{\"anyOf\":[{\"not\":{\"rule\":\"IS_ENTITY_KIND\",\"resourceType\":\"catalog-entity\",\"params\":{\"kinds\":[]}}}]}", BSP_LIMIT_NODES},
+		{"{\"rule\":\"IS_ENTITY_KIND\",\"resourceType\":\"catalog-entity\",\"params\":{\"kinds\":[\"a\",\"b\",\"c\"]}}", BSP_LIMIT_ARRAY},
+		{"[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]", BSP_LIMIT_DEPTH},
+	};
+	bsp_limits	small[] = {{2, 100, 100, NULL, NULL}, {10, 2, 100, NULL, NULL},
+	{10, 100, 2, NULL, NULL}, {2, 100, 100, NULL, NULL}};
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		unit_arena	ua;
+		bsp_error	err;
+		bsp_filter *f = NULL;
+		bool		ok;
+
+		unit_arena_init(&ua);
+		bsp_error_clear(&err);
+		ok = bsp_criteria_compile_text(&ua.arena, cases[i].crit, strlen(cases[i].crit),
+									   &small[i], &f, NULL, &err);
+		CHECK(!ok && err.kind == BSP_ERR_LIMIT && err.limit == cases[i].limit &&
+			  strstr(err.message, "bsperm") == NULL,
+			  "limit %d reported as such: %s", (int) cases[i].limit, err.message);
+		unit_arena_free(&ua);
+	}
+}
+
 static void
 test_criteria(void)
 {
@@ -492,6 +528,7 @@ main(void)
 	test_flatten();
 	test_large_entities();
 	test_criteria();
+	test_limits();
 	test_terms();
 	test_pruning_property();
 	return unit_done("core");
