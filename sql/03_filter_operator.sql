@@ -67,6 +67,15 @@ BEGIN
   EXECUTE 'SELECT count(*) FROM ents WHERE ' || bsperm.bsperm_criteria_sql($c${"rule":"HAS_LABEL","resourceType":"catalog-entity","params":{"label":"x'); DROP TABLE ents; --","value":"a\\'b"}}$c$) INTO n;
   RAISE NOTICE 'matched % rows, table still has % rows', n, (SELECT count(*) FROM ents);
 END $$;
+-- and whatever standard_conforming_strings says (backslashes make an E'' literal)
+SET standard_conforming_strings = off;
+DO $$
+DECLARE n bigint;
+BEGIN
+  EXECUTE 'SELECT count(*) FROM ents WHERE ' || bsperm.bsperm_criteria_sql($c${"rule":"HAS_LABEL","resourceType":"catalog-entity","params":{"label":"x\\'); DROP TABLE ents; --","value":"a\\'b"}}$c$) INTO n;
+  RAISE NOTICE 'matched % rows, table still has % rows', n, (SELECT count(*) FROM ents);
+END $$;
+RESET standard_conforming_strings;
 -- the predicate is served by the index
 CREATE FUNCTION pg_temp._explain(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 BEGIN RETURN QUERY EXECUTE 'EXPLAIN (COSTS OFF) ' || q; END $$;

@@ -204,29 +204,27 @@ bsp_sbuf_json_string(bsp_sbuf *b, const char *s, size_t n)
 	return bsp_sbuf_putc(b, '"');
 }
 
-bool
-bsp_sbuf_sql_literal(bsp_sbuf *b, const char *s, size_t n)
-{
-	size_t		i;
-
-	if (memchr(s, '\\', n) != NULL)
-		bsp_sbuf_putc(b, 'E');
-	bsp_sbuf_putc(b, '\'');
-	for (i = 0; i < n; i++)
-	{
-		if (s[i] == '\'' || s[i] == '\\')
-			bsp_sbuf_putc(b, s[i]);
-		bsp_sbuf_putc(b, s[i]);
-	}
-	return bsp_sbuf_putc(b, '\'');
-}
-
 void
 bsp_error_clear(bsp_error *err)
 {
 	err->kind = BSP_OK;
+	err->limit = BSP_LIMIT_NONE;
 	err->path[0] = '\0';
 	err->message[0] = '\0';
+}
+
+static void set_error(bsp_error *err, bsp_errkind kind, bsp_limit_kind limit,
+					  const char *path, const char *fmt, va_list ap)
+			__attribute__((format(printf, 5, 0)));
+
+static void
+set_error(bsp_error *err, bsp_errkind kind, bsp_limit_kind limit,
+		  const char *path, const char *fmt, va_list ap)
+{
+	err->kind = kind;
+	err->limit = limit;
+	snprintf(err->path, sizeof(err->path), "%s", path ? path : "");
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 }
 
 bool
@@ -236,10 +234,22 @@ bsp_fail(bsp_error *err, bsp_errkind kind, const char *path, const char *fmt,...
 
 	if (err->kind != BSP_OK)
 		return false;
-	err->kind = kind;
-	snprintf(err->path, sizeof(err->path), "%s", path ? path : "");
 	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	set_error(err, kind, BSP_LIMIT_NONE, path, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+bool
+bsp_fail_limit(bsp_error *err, bsp_limit_kind limit, const char *path,
+			   const char *fmt,...)
+{
+	va_list		ap;
+
+	if (err->kind != BSP_OK)
+		return false;
+	va_start(ap, fmt);
+	set_error(err, BSP_ERR_LIMIT, limit, path, fmt, ap);
 	va_end(ap);
 	return false;
 }

@@ -52,10 +52,6 @@ extern bool bsp_sbuf_printf(bsp_sbuf *b, const char *fmt,...)
 			__attribute__((format(printf, 2, 3)));
 /* Append s as a JSON string literal (with quotes). */
 extern bool bsp_sbuf_json_string(bsp_sbuf *b, const char *s, size_t n);
-/* Append s as an SQL string literal that is safe whatever
- * standard_conforming_strings says (E'' with doubled backslashes when
- * needed, as PostgreSQL's quote_literal does). */
-extern bool bsp_sbuf_sql_literal(bsp_sbuf *b, const char *s, size_t n);
 
 typedef enum bsp_errkind
 {
@@ -64,8 +60,19 @@ typedef enum bsp_errkind
 	BSP_ERR_SYNTAX,				/* not JSON / wrong JSON shape */
 	BSP_ERR_INVALID,			/* fails a schema (structure or params) */
 	BSP_ERR_UNKNOWN_RULE,		/* a rule that is not registered */
-	BSP_ERR_LIMIT				/* depth, node count or array length */
+	BSP_ERR_LIMIT,				/* depth, node count or array length */
+	BSP_ERR_CANCELED			/* the caller's cancel_requested said so */
 } bsp_errkind;
+
+/* Which limit a BSP_ERR_LIMIT hit; the caller knows what sets each one */
+typedef enum bsp_limit_kind
+{
+	BSP_LIMIT_NONE = 0,
+	BSP_LIMIT_DEPTH,			/* bsp_limits.max_depth (also JSON nesting) */
+	BSP_LIMIT_NODES,			/* bsp_limits.max_nodes */
+	BSP_LIMIT_ARRAY,			/* bsp_limits.max_array */
+	BSP_LIMIT_SIZE				/* the document's size (no setting) */
+} bsp_limit_kind;
 
 #define BSP_PATH_MAX 512
 #define BSP_MSG_MAX 512
@@ -73,6 +80,7 @@ typedef enum bsp_errkind
 typedef struct bsp_error
 {
 	bsp_errkind kind;
+	bsp_limit_kind limit;		/* for BSP_ERR_LIMIT */
 	char		path[BSP_PATH_MAX]; /* e.g. criteria.allOf[2].params.claims */
 	char		message[BSP_MSG_MAX];	/* lower case, no final period */
 } bsp_error;
@@ -81,5 +89,8 @@ extern void bsp_error_clear(bsp_error *err);
 /* Sets err (first error wins) and returns false, for "return bsp_fail(...)". */
 extern bool bsp_fail(bsp_error *err, bsp_errkind kind, const char *path,
 					 const char *fmt,...) __attribute__((format(printf, 4, 5)));
+/* The same for BSP_ERR_LIMIT, saying which limit. */
+extern bool bsp_fail_limit(bsp_error *err, bsp_limit_kind limit, const char *path,
+						   const char *fmt,...) __attribute__((format(printf, 4, 5)));
 
 #endif							/* BSPERM_COMMON_H */

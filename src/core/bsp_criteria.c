@@ -81,7 +81,7 @@ bsp_json_parse(const char *text, size_t len, int max_depth, const char *root,
 
 	if (len > (size_t) INT32_MAX)
 	{
-		bsp_fail(err, BSP_ERR_LIMIT, root, "document is too large");
+		bsp_fail_limit(err, BSP_LIMIT_SIZE, root, "document is larger than 2 GB");
 		return NULL;
 	}
 	tok = json_tokener_new_ex(max_depth);
@@ -100,9 +100,8 @@ bsp_json_parse(const char *text, size_t len, int max_depth, const char *root,
 	}
 	if (jerr == json_tokener_error_depth)
 	{
-		bsp_fail(err, BSP_ERR_LIMIT, root,
-				 "document is nested more than %d JSON levels deep (see bsperm.max_criteria_depth)",
-				 max_depth);
+		bsp_fail_limit(err, BSP_LIMIT_DEPTH, root,
+					   "document is nested more than %d JSON levels deep", max_depth);
 		if (o)
 			json_object_put(o);
 		o = NULL;
@@ -153,13 +152,24 @@ path_pop(reader *r, size_t old)
 		r->path.data[old] = '\0';
 }
 
+/* polls the caller's cancellation every 1024 units of work */
+static bool
+poll_cancel(reader *r, size_t work)
+{
+	if ((work & 1023) == 0 && r->limits->cancel_requested &&
+		r->limits->cancel_requested(r->limits->cancel_ctx))
+		return bsp_fail(r->err, BSP_ERR_CANCELED, r->path.data, "canceled");
+	return true;
+}
+
 static bool
 count_node(reader *r)
 {
+	if (!poll_cancel(r, (size_t) r->nodes + 1))
+		return false;
 	if (++r->nodes > r->limits->max_nodes)
-		return bsp_fail(r->err, BSP_ERR_LIMIT, r->path.data,
-						"criteria have more than %d nodes (bsperm.max_criteria_nodes)",
-						r->limits->max_nodes);
+		return bsp_fail_limit(r->err, BSP_LIMIT_NODES, r->path.data,
+							  "criteria have more than %d nodes", r->limits->max_nodes);
 	return true;
 }
 
@@ -167,9 +177,9 @@ static bool
 check_array_len(reader *r, size_t n)
 {
 	if (n > (size_t) r->limits->max_array)
-		return bsp_fail(r->err, BSP_ERR_LIMIT, r->path.data,
-						"array has %zu elements, more than the limit of %d (bsperm.max_criteria_array_length)",
-						n, r->limits->max_array);
+		return bsp_fail_limit(r->err, BSP_LIMIT_ARRAY, r->path.data,
+							  "array has %zu elements, more than the limit of %d",
+							  n, r->limits->max_array);
 	return true;
 }
 
@@ -201,6 +211,8 @@ read_string_array(reader *r, json_object *params, const char *name,
 	{
 		json_object *el = json_object_array_get_idx(arr, i);
 
+		if (!poll_cancel(r, i + 1))
+			return false;
 		if (!json_object_is_type(el, json_type_string))
 		{
 			path_push_index(r, i);
@@ -403,9 +415,8 @@ read_node(reader *r, json_object *o, int depth)
 		return NULL;
 	if (depth > r->limits->max_depth)
 	{
-		bsp_fail(r->err, BSP_ERR_LIMIT, r->path.data,
-				 "criteria are nested deeper than %d levels (bsperm.max_criteria_depth)",
-				 r->limits->max_depth);
+		bsp_fail_limit(r->err, BSP_LIMIT_DEPTH, r->path.data,
+					   "criteria are nested deeper than %d levels", r->limits->max_depth);
 		return NULL;
 	}
 	if (!json_object_is_type(o, json_type_object))
@@ -543,120 +554,6 @@ bsp_filter_parse(bsp_arena *a, json_object *filter, const bsp_limits *limits,
 				 bsp_filter **out, bsp_error *err)
 {
 	return read_tree(a, filter, limits, "filter", true, out, NULL, err);
-}
-
-/* ---- entities ---- */
-
-static bool
-to_scalar(json_object *o, bsp_scalar *s)
-{
-	memset(s, 0, sizeof(*s));
-	switch (json_object_get_type(o))
-	{
-		case json_type_null:
-			s->type = BSP_J_NULL;
-			return true;
-		case json_type_boolean:
-			s->type = BSP_J_BOOL;
-			s->boolean = json_object_get_boolean(o);
-			return true;
-		case json_type_int:
-			s->type = BSP_J_NUMBER;
-			s->num = (double) json_object_get_int64(o);
-			return true;
-		case json_type_double:
-			s->type = BSP_J_NUMBER;
-			s->num = json_object_get_double(o);
-			return true;
-		case json_type_string:
-			s->type = BSP_J_STRING;
-			s->str = json_object_get_string(o);
-			s->len = (size_t) json_object_get_string_len(o);
-			return true;
-		default:
-			return false;
-	}
-}
-
-static bool
-walk(bsp_flat *f, json_object *o, bool item)
-{
-	bsp_scalar	s;
-	size_t		i,
-				n;
-
-	if (f->failed)
-		return false;
-	if (json_object_is_type(o, json_type_object))
-	{
-		json_object_object_foreach(o, key, val)
-		{
-			if (bsp_flat_push_key(f, key, strlen(key)))
-			{
-				walk(f, val, false);
-				bsp_flat_pop(f);
-			}
-		}
-		return !f->failed;
-	}
-	if (json_object_is_type(o, json_type_array))
-	{
-		n = json_object_array_length(o);
-		for (i = 0; i < n; i++)
-			walk(f, json_object_array_get_idx(o, i), true);
-		return !f->failed;
-	}
-	to_scalar(o, &s);
-	return bsp_flat_scalar(f, &s, item);
-}
-
-/* member of obj as a scalar; NULL when undefined or not a scalar */
-static const bsp_scalar *
-member_scalar(json_object *obj, const char *name, bsp_scalar *buf)
-{
-	json_object *v;
-
-	if (!json_object_is_type(obj, json_type_object) ||
-		!json_object_object_get_ex(obj, name, &v))
-		return NULL;
-	return to_scalar(v, buf) ? buf : NULL;
-}
-
-bool
-bsp_flatten_json(bsp_flat *f, json_object *entity)
-{
-	json_object *meta = NULL,
-			   *rels = NULL;
-	bsp_scalar	b1,
-				b2,
-				b3;
-	size_t		i,
-				n;
-
-	walk(f, entity, false);
-	if (json_object_is_type(entity, json_type_object))
-	{
-		json_object_object_get_ex(entity, "metadata", &meta);
-		json_object_object_get_ex(entity, "relations", &rels);
-	}
-	if (f->wants_fixed)
-		bsp_flat_fixed_rows(f, member_scalar(meta, "name", &b1),
-							member_scalar(meta, "namespace", &b2),
-							member_scalar(meta, "uid", &b3));
-	if (f->wants_relations && json_object_is_type(rels, json_type_array))
-	{
-		n = json_object_array_length(rels);
-		for (i = 0; i < n; i++)
-		{
-			json_object *rel = json_object_array_get_idx(rels, i);
-
-			if (!json_object_is_type(rel, json_type_object))
-				continue;
-			bsp_flat_relation(f, member_scalar(rel, "type", &b1),
-							  member_scalar(rel, "targetRef", &b2));
-		}
-	}
-	return !f->failed;
 }
 
 /* ---- text entry points (bsp_doc.h) ---- */

@@ -42,9 +42,6 @@ extern bool bsp_filter_parse(bsp_arena *a, json_object *filter,
 							 const bsp_limits *limits,
 							 bsp_filter **out, bsp_error *err);
 
-/* Drives a flattener over an entity held as a json-c tree. */
-extern bool bsp_flatten_json(bsp_flat *f, json_object *entity);
-
 /* zod's name for the JSON type of o ("string", "array", "null", ...) */
 extern const char *bsp_json_type_name(json_object *o);
 

@@ -456,37 +456,3 @@ bsp_filter_to_json(bsp_sbuf *out, const bsp_fnode *n)
 	}
 	return false;
 }
-
-bool
-bsp_filter_to_sql(bsp_sbuf *out, const bsp_fnode *n, const char *entity_expr,
-				  const char *opschema)
-{
-	int			i;
-	bsp_sbuf	leaf;
-
-	switch (n->kind)
-	{
-		case BSP_F_LEAF:
-			bsp_sbuf_init(&leaf, out->arena);
-			if (!bsp_filter_to_json(&leaf, n))
-				return false;
-			bsp_sbuf_printf(out, "(%s OPERATOR(%s.@~) ", entity_expr, opschema);
-			bsp_sbuf_sql_literal(out, leaf.data, leaf.len);
-			return bsp_sbuf_appends(out, "::jsonb)");
-		case BSP_F_NOT:
-			bsp_sbuf_appends(out, "(NOT ");
-			bsp_filter_to_sql(out, n->children[0], entity_expr, opschema);
-			return bsp_sbuf_putc(out, ')');
-		case BSP_F_ALL:
-		case BSP_F_ANY:
-			bsp_sbuf_putc(out, '(');
-			for (i = 0; i < n->nchildren; i++)
-			{
-				if (i)
-					bsp_sbuf_appends(out, n->kind == BSP_F_ALL ? " AND " : " OR ");
-				bsp_filter_to_sql(out, n->children[i], entity_expr, opschema);
-			}
-			return bsp_sbuf_putc(out, ')');
-	}
-	return false;
-}

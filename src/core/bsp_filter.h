@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  * bsp_filter.h
  *	  Compiled entity filters: Backstage's EntityFilter, evaluated over
- *	  search rows, turned into GIN index terms and into SQL.
+ *	  search rows and turned into GIN index terms (the server glue renders
+ *	  them as SQL: src/pg/pg_sql_render.c).
  *
  * An EntityFilter is what a catalog rule's toQuery() returns and what the
  * catalog turns into SQL (spec section 4.6):
@@ -76,6 +77,14 @@ typedef struct bsp_limits
 	int			max_depth;		/* nesting of allOf/anyOf/not */
 	int			max_nodes;		/* nodes in the whole tree */
 	int			max_array;		/* elements of any one array */
+
+	/*
+	 * Optional: polled every so often by the readers; true stops them
+	 * with BSP_ERR_CANCELED (after releasing their json-c tree).  Must
+	 * return, never longjmp.
+	 */
+	bool		(*cancel_requested) (void *ctx);
+	void	   *cancel_ctx;
 } bsp_limits;
 
 /* Construction (used by the JSON readers) */
@@ -132,14 +141,7 @@ extern bool bsp_term_exists(bsp_sbuf *out, const char *key, size_t keylen);
 extern bool bsp_term_value(bsp_sbuf *out, const char *key, size_t keylen,
 						   const char *value, size_t valuelen);
 
-/* Rendering */
+/* Rendering as EntityFilter JSON */
 extern bool bsp_filter_to_json(bsp_sbuf *out, const bsp_fnode *n);
-/*
- * SQL boolean expression: each leaf becomes
- *	 (<entity_expr> OPERATOR(<opschema>.@~) '<leaf json>'::jsonb)
- * with every value inside a quoted literal; entity_expr is inserted as is.
- */
-extern bool bsp_filter_to_sql(bsp_sbuf *out, const bsp_fnode *n,
-							  const char *entity_expr, const char *opschema);
 
 #endif							/* BSPERM_FILTER_H */

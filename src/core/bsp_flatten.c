@@ -30,6 +30,14 @@
 #include "bsp_filter.h"
 #include "bsp_js.h"
 
+struct bsp_nullkey
+{
+	const char *s;				/* NULL: empty slot */
+	size_t		len;
+	uint64_t	hash;
+};
+typedef struct bsp_nullkey bsp_nullkey;
+
 typedef struct special_path
 {
 	const char *s;
@@ -48,6 +56,7 @@ bsp_flat_init(bsp_flat *f, bsp_arena *arena, const struct bsp_filter *interest,
 {
 	memset(f, 0, sizeof(*f));
 	f->arena = arena;
+	f->row_arena = arena;
 	f->interest = interest;
 	f->emit = emit;
 	f->emit_ctx = emit_ctx;
@@ -66,17 +75,49 @@ bsp_flat_init(bsp_flat *f, bsp_arena *arena, const struct bsp_filter *interest,
 	f->wants_relations = bsp_flat_wants(f, "relations");
 	if (interest && emit == bsp_match_row)
 		f->emit_key = bsp_match_key_row;
+	/* a per-flattener seed makes crafted colliding keys hard to find */
+	f->hash_seed = 0x9e3779b97f4a7c15ULL ^ (uint64_t) (uintptr_t) f ^
+		((uint64_t) (uintptr_t) arena << 17);
+}
+
+bool
+bsp_flat_poll(bsp_flat *f)
+{
+	if (!f->failed && f->cancel_requested && f->cancel_requested(f->cancel_ctx))
+	{
+		f->cancelled = true;
+		f->failed = true;
+	}
+	return !f->failed;
 }
 
 void
-bsp_flat_reset(bsp_flat *f)
+bsp_flat_reset(bsp_flat *f, bsp_arena *row_arena)
 {
+	if (row_arena)
+	{
+		/* the old buffers belong to an arena the caller has reset */
+		f->row_arena = row_arena;
+		bsp_sbuf_init(&f->path, row_arena);
+		bsp_sbuf_init(&f->lpath, row_arena);
+		bsp_sbuf_init(&f->key, row_arena);
+		bsp_sbuf_init(&f->raw, row_arena);
+		bsp_sbuf_init(&f->val, row_arena);
+		bsp_sbuf_init(&f->built, row_arena);
+		f->stack = NULL;
+		f->stackcap = 0;
+		f->nulltab = NULL;
+		f->nullcap = 0;
+	}
+	else if (f->nnullkeys > 0)
+		memset(f->nulltab, 0, sizeof(bsp_nullkey) * f->nullcap);
 	bsp_sbuf_reset(&f->path);
 	bsp_sbuf_reset(&f->lpath);
 	f->depth = 0;
 	f->sigma_depth = 0;
 	f->nnullkeys = 0;
 	f->failed = false;
+	f->cancelled = false;
 	f->klo = 0;
 	f->khi = f->interest ? f->interest->nkeys : 0;
 }
@@ -167,7 +208,7 @@ bsp_flat_push_key(bsp_flat *f, const char *key, size_t len)
 	int			klo = f->klo;
 	int			khi = f->khi;
 
-	if (f->failed)
+	if (!bsp_flat_tick(f))
 		return false;
 
 	if (!bsp_flat_may_enter(f, key, len))
@@ -176,7 +217,7 @@ bsp_flat_push_key(bsp_flat *f, const char *key, size_t len)
 	if (f->depth == f->stackcap)
 	{
 		int			ncap = f->stackcap ? f->stackcap * 2 : 16;
-		size_t	   *ns = bsp_alloc_array(f->arena, (size_t) ncap * 4, sizeof(size_t));
+		size_t	   *ns = bsp_alloc_array(f->row_arena, (size_t) ncap * 4, sizeof(size_t));
 
 		if (!ns)
 		{
@@ -283,40 +324,79 @@ bsp_scalar_to_js_string(bsp_sbuf *out, const bsp_scalar *v)
 	return false;
 }
 
+static uint64_t
+key_hash(uint64_t seed, const char *s, size_t len)
+{
+	uint64_t	h = seed ^ (len * 0xff51afd7ed558ccdULL);
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+	{
+		h ^= (unsigned char) s[i];
+		h *= 0x100000001b3ULL;
+	}
+	/* murmur3's finalizer: every input bit reaches the low bits */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* Doubles the NULL-key set (the old table stays in the row arena). */
+static bool
+grow_null_set(bsp_flat *f)
+{
+	size_t		ncap = f->nullcap ? f->nullcap * 2 : 16;
+	bsp_nullkey *nt = bsp_alloc_array(f->row_arena, ncap, sizeof(bsp_nullkey));
+	size_t		i;
+
+	if (!nt)
+		return false;
+	for (i = 0; i < f->nullcap; i++)
+	{
+		size_t		j;
+
+		if (f->nulltab[i].s == NULL)
+			continue;
+		for (j = f->nulltab[i].hash & (ncap - 1); nt[j].s; j = (j + 1) & (ncap - 1))
+			;
+		nt[j] = f->nulltab[i];
+	}
+	f->nulltab = nt;
+	f->nullcap = ncap;
+	return true;
+}
+
 /*
  * Remember that key had a NULL-class row; returns false when it had one
  * already (the new row is then a duplicate under Backstage's dedup).
+ * A hash set: an entity with n NULL members costs O(n), not O(n^2).
  */
 static bool
 first_null_class_row(bsp_flat *f, const char *key, size_t keylen)
 {
-	int			i;
+	uint64_t	h = key_hash(f->hash_seed, key, keylen);
+	size_t		i;
 
-	for (i = 0; i < f->nnullkeys; i++)
-		if (strlen(f->nullkeys[i]) == keylen &&
-			memcmp(f->nullkeys[i], key, keylen) == 0)
-			return false;
-	if (f->nnullkeys == f->nullcap)
-	{
-		int			ncap = f->nullcap ? f->nullcap * 2 : 8;
-		char	  **nk = bsp_alloc_array(f->arena, (size_t) ncap, sizeof(char *));
-
-		if (!nk)
-		{
-			f->failed = true;
-			return false;
-		}
-		if (f->nnullkeys)
-			memcpy(nk, f->nullkeys, sizeof(char *) * f->nnullkeys);
-		f->nullkeys = nk;
-		f->nullcap = ncap;
-	}
-	f->nullkeys[f->nnullkeys] = bsp_strndup(f->arena, key, keylen);
-	if (!f->nullkeys[f->nnullkeys])
+	if (f->nnullkeys * 2 >= f->nullcap && !grow_null_set(f))
 	{
 		f->failed = true;
 		return false;
 	}
+	for (i = h & (f->nullcap - 1); f->nulltab[i].s; i = (i + 1) & (f->nullcap - 1))
+		if (f->nulltab[i].hash == h && f->nulltab[i].len == keylen &&
+			memcmp(f->nulltab[i].s, key, keylen) == 0)
+			return false;
+	f->nulltab[i].s = bsp_strndup(f->row_arena, key, keylen);
+	if (!f->nulltab[i].s)
+	{
+		f->failed = true;
+		return false;
+	}
+	f->nulltab[i].len = keylen;
+	f->nulltab[i].hash = h;
 	f->nnullkeys++;
 	return true;
 }
@@ -336,6 +416,15 @@ emit_pair(bsp_flat *f, const char *rawkey, size_t rawlen, bool lowered,
 
 	if (f->failed)
 		return false;
+
+	/*
+	 * A key of more than 3 * 200 bytes has more than 200 UTF-16 units (a
+	 * code point takes at most 3 UTF-8 bytes per unit), and lowercasing
+	 * never shortens a string in UTF-16 units: the row is dropped.  Checked
+	 * before lowering, so deep paths do not cost their length per scalar.
+	 */
+	if (rawlen > 3 * BSP_SEARCH_MAX_LEN)
+		return true;
 
 	if (lowered)
 	{
@@ -410,13 +499,17 @@ bsp_flat_scalar(bsp_flat *f, const bsp_scalar *v, bool array_item)
 	size_t		plen = lowered ? f->lpath.len : f->path.len;
 	bsp_scalar	t;
 
-	if (f->failed)
+	if (!bsp_flat_tick(f))
 		return false;
 	if (!emit_pair(f, p ? p : "", plen, lowered, v))
 		return false;
-	if (array_item && v->type == BSP_J_STRING)
+	if (array_item && v->type == BSP_J_STRING &&
+		f->path.len + 1 + v->len <= 3 * BSP_SEARCH_MAX_LEN)
 	{
-		/* the array-item row (path.item, true); always lowered afresh */
+		/*
+		 * The array-item row (path.item, true); always lowered afresh.  A
+		 * longer key would be dropped anyway (see emit_pair).
+		 */
 		bsp_sbuf   *k = &f->built;
 
 		bsp_sbuf_reset(k);
@@ -478,7 +571,7 @@ bsp_flat_relation(bsp_flat *f, const bsp_scalar *type, const bsp_scalar *target)
 {
 	bsp_sbuf   *k = &f->built;
 
-	if (f->failed)
+	if (!bsp_flat_tick(f))
 		return false;
 	bsp_sbuf_reset(k);
 	bsp_sbuf_appends(k, "relations.");

@@ -67,7 +67,8 @@ struct bsp_fkey;
 
 typedef struct bsp_flat
 {
-	bsp_arena  *arena;
+	bsp_arena  *arena;			/* set-up: lives as long as the flattener */
+	bsp_arena  *row_arena;		/* every per-entity allocation (see reset) */
 	const struct bsp_filter *interest;	/* NULL: emit every row */
 	bsp_row_fn	emit;
 	void	   *emit_ctx;
@@ -86,11 +87,24 @@ typedef struct bsp_flat
 	bsp_sbuf	val;
 	bsp_sbuf	built;			/* keys built from parts (array items, relations) */
 
-	char	  **nullkeys;		/* keys that already had a NULL/U+0001 row */
-	int			nnullkeys;
-	int			nullcap;
+	/* keys that already had a NULL/U+0001 row: an open-addressing set */
+	struct bsp_nullkey *nulltab;
+	size_t		nnullkeys;
+	size_t		nullcap;		/* 0 or a power of two */
+	uint64_t	hash_seed;
 
 	bool		failed;
+
+	/*
+	 * Optional cancellation, set by the caller after bsp_flat_init: every
+	 * few thousand events the flattener asks cancel_requested(cancel_ctx);
+	 * on true it stops, with failed and cancelled set.  The callback must
+	 * return, never longjmp; the caller then raises its own error.
+	 */
+	bool		(*cancel_requested) (void *ctx);
+	void	   *cancel_ctx;
+	unsigned int ticks;
+	bool		cancelled;
 
 	/* computed once from the interest filter: may Step B rows matter? */
 	bool		wants_fixed;	/* metadata.name / namespace / uid */
@@ -140,8 +154,25 @@ bsp_flat_may_enter(const bsp_flat *f, const char *key, size_t len)
 	return false;
 }
 
-/* Forget the previous entity; keeps buffers (for one flattener per scan). */
-extern void bsp_flat_reset(bsp_flat *f);
+/* Counts one unit of work and polls cancel_requested; false once failed. */
+extern bool bsp_flat_poll(bsp_flat *f);
+static inline bool
+bsp_flat_tick(bsp_flat *f)
+{
+	if ((++f->ticks & 1023) == 0 && f->cancel_requested)
+		return bsp_flat_poll(f);
+	return !f->failed;
+}
+
+/*
+ * Forget the previous entity, for one flattener per scan.  With row_arena
+ * NULL the buffers are kept (they live in the row arena in use, which must
+ * then outlive the flattener).  Otherwise every buffer is dropped and the
+ * next entity allocates from row_arena only: the caller resets that arena
+ * between entities, so a scan's memory is bounded by its largest entity
+ * and nothing per entity reaches the set-up arena.
+ */
+extern void bsp_flat_reset(bsp_flat *f, bsp_arena *row_arena);
 extern bool bsp_flat_push_key(bsp_flat *f, const char *key, size_t len);
 extern void bsp_flat_pop(bsp_flat *f);
 extern bool bsp_flat_scalar(bsp_flat *f, const bsp_scalar *v, bool array_item);

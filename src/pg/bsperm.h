@@ -44,6 +44,9 @@ typedef enum BspermDocKind
  */
 extern bsp_filter *bsperm_compile(Jsonb *doc, BspermDocKind kind,
 								  bsp_arena *arena, bsp_sbuf *normalized);
+/* The same, but NULL for invalid input (out of memory and cancel still raise). */
+extern bsp_filter *bsperm_compile_quiet(Jsonb *doc, BspermDocKind kind,
+										bsp_arena *arena);
 
 /*
  * A compiled filter cached in fn_extra for as long as the same document
@@ -54,12 +57,15 @@ typedef struct BspermCachedFilter
 	MemoryContext cxt;			/* holds the filter */
 	MemoryContext rowcxt;		/* reset before each entity */
 	BspermDocKind kind;
-	bool		stable;			/* the argument cannot change during the scan */
+	bool		constant;		/* the argument is a Const: never compared again */
 	Size		doclen;
 	char	   *doc;			/* copy of the varlena, for comparison */
 	bsp_filter *filter;
+	bool		leafless;		/* the filter reads nothing of the entity */
+	bool		leafless_value; /* its answer then */
 	/* evaluation state reused for every entity */
 	bsp_arena	arena;			/* allocates in cxt */
+	bsp_arena	rowarena;		/* allocates in rowcxt (set per entity) */
 	bsp_flat	flat;
 	bsp_match	match;
 } BspermCachedFilter;
@@ -73,11 +79,41 @@ extern BspermCachedFilter *bsperm_cached_filter(FunctionCallInfo fcinfo,
 												int argno, BspermDocKind kind,
 												bool quiet_if_row_dependent);
 
-/* Flattens a jsonb entity into the flattener (pg_entity.c). */
+/*
+ * Flattens a jsonb entity into the flattener (pg_entity.c).  Polls for
+ * query cancel and statement timeout and raises them (the core itself
+ * only stops: see bsp_flat.cancel_requested).
+ */
 extern void bsperm_flatten_jsonb(bsp_flat *f, Jsonb *entity);
+/* The core's cancellation poll, and raising what it saw (pg_entity.c). */
+extern bool bsperm_cancel_requested(void *ctx);
+extern void bsperm_raise_cancel(void) pg_attribute_noreturn();
 
-/* Does the entity satisfy the cached filter (non-NULL)?  Allocates in c->rowcxt. */
+/*
+ * Does the entity satisfy the cached filter (non-NULL)?  Resets c->rowcxt
+ * and allocates every per-entity byte there (c->cxt does not grow).
+ */
 extern bool bsperm_entity_matches(BspermCachedFilter *c, Jsonb *entity);
+/*
+ * The same for an entity Datum that may still be toasted: a filter that
+ * has no leaves answers without detoasting it; otherwise it is detoasted
+ * in c->rowcxt.  Needs a cache entry made by bsperm_cached_filter.
+ */
+extern bool bsperm_entity_datum_matches(BspermCachedFilter *c, Datum entity);
+
+/*
+ * True when the filter reads nothing of the entity (it has no leaves:
+ * {"allOf": []}, {"not": {"anyOf": []}}, ...); *value is then its answer
+ * for every non-NULL entity.
+ */
+extern bool bsperm_filter_is_constant(const bsp_filter *f, bool *value);
+
+/*
+ * Appends the filter as an SQL boolean expression over entity_expr, every
+ * name fully qualified and every value a quoted literal (pg_sql_render.c).
+ */
+extern void bsperm_filter_sql(StringInfo out, const bsp_fnode *n,
+							  const char *entity_expr, const char *opschema);
 
 /* Schema of the calling function, i.e. bsperm's, quoted for SQL. */
 extern const char *bsperm_schema_quoted(FunctionCallInfo fcinfo);

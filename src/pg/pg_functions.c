@@ -11,7 +11,9 @@
  *	 bsperm_entity_ref(entity)				canonical kind:namespace/name
  *
  * Matching functions cache the compiled document in fn_extra and reset a
- * per-row context, so a scan allocates nothing that outlives one row.
+ * per-row context, so a scan allocates nothing that outlives one row.  A
+ * filter without leaves answers without detoasting the entity (both
+ * functions are STRICT: a NULL entity never arrives).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -28,23 +30,23 @@ PG_FUNCTION_INFO_V1(bsperm_matches);
 Datum
 bsperm_matches(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *entity = PG_GETARG_JSONB_P(0);
+	Datum		entity = PG_GETARG_DATUM(0);	/* detoasted only when read */
 	BspermCachedFilter *c = bsperm_cached_filter(fcinfo, 1, BSPERM_DOC_CRITERIA, false);
 
-	PG_RETURN_BOOL(bsperm_entity_matches(c, entity));
+	PG_RETURN_BOOL(bsperm_entity_datum_matches(c, entity));
 }
 
 PG_FUNCTION_INFO_V1(bsperm_filter_matches);
 Datum
 bsperm_filter_matches(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *entity = PG_GETARG_JSONB_P(0);
+	Datum		entity = PG_GETARG_DATUM(0);	/* detoasted only when read */
 	BspermCachedFilter *c = bsperm_cached_filter(fcinfo, 1, BSPERM_DOC_FILTER, true);
 
 	/* an invalid filter computed from the row matches nothing (see above) */
 	if (c->filter == NULL)
 		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(bsperm_entity_matches(c, entity));
+	PG_RETURN_BOOL(bsperm_entity_datum_matches(c, entity));
 }
 
 static Datum
@@ -92,15 +94,13 @@ bsperm_criteria_sql(PG_FUNCTION_ARGS)
 	Jsonb	   *criteria = PG_GETARG_JSONB_P(0);
 	char	   *expr = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	bsp_arena	arena;
-	bsp_sbuf	out;
+	StringInfoData out;
 	bsp_filter *f;
 
 	bsperm_arena_init(&arena, CurrentMemoryContext);
 	f = bsperm_compile(criteria, BSPERM_DOC_CRITERIA, &arena, NULL);
-	bsp_sbuf_init(&out, &arena);
-	bsp_filter_to_sql(&out, f->root, expr, bsperm_schema_quoted(fcinfo));
-	if (out.failed)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	initStringInfo(&out);
+	bsperm_filter_sql(&out, f->root, expr, bsperm_schema_quoted(fcinfo));
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(out.data, out.len));
 }
 

@@ -14,6 +14,9 @@
  * "not" correct: a colliding term never hides a row.  A filter that would
  * be true for an entity with none of its terms (a top-level "not", say)
  * needs every item: extractQuery then asks for GIN_SEARCH_MODE_ALL.
+ * An invalid filter also scans every item and leaves the answer (an error
+ * for a constant, "no match" for a value from another row) to the
+ * recheck, so the index never answers differently from a sequential scan.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -93,7 +96,11 @@ bsperm_gin_extract_value(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(tc.terms);
 }
 
-/* What consistent needs, shared by every entry of one scan key */
+/*
+ * What consistent needs, shared by every entry of one scan key.  filter is
+ * NULL for an invalid filter: the scan then returns every item for the
+ * recheck (see bsperm_gin_extract_query).
+ */
 typedef struct QueryState
 {
 	bsp_filter *filter;
@@ -128,7 +135,32 @@ bsperm_gin_extract_query(PG_FUNCTION_ARGS)
 
 	bsperm_arena_init(&arena, CurrentMemoryContext);
 	qs = palloc0(sizeof(QueryState));
-	qs->filter = bsperm_compile(query, BSPERM_DOC_FILTER, &arena, NULL);
+	qs->filter = bsperm_compile_quiet(query, BSPERM_DOC_FILTER, &arena);
+	if (qs->filter == NULL)
+	{
+		/*
+		 * An invalid filter.  extractQuery cannot tell a constant from a
+		 * value computed from another row (a nested loop's outer row), and
+		 * raising for the latter would make the index path disagree with a
+		 * sequential scan, where @~ answers "no match" (and would reveal
+		 * row data through a LEAKPROOF operator).  So the index scan hands
+		 * every item to the recheck, which is @~ itself: it raises for a
+		 * constant (or parameter) and answers false otherwise, exactly as
+		 * in a sequential scan.  One placeholder entry carries the state
+		 * that tells consistent to ask for that recheck.
+		 */
+		*nentries = 1;
+		*searchMode = GIN_SEARCH_MODE_ALL;
+		qe = palloc0(sizeof(QueryEntry));
+		qe->state = qs;
+		*extra_data = palloc(sizeof(Pointer));
+		(*extra_data)[0] = (Pointer) qe;
+		memset(&tc, 0, sizeof(tc));
+		bsp_sbuf_init(&tc.buf, &arena);
+		bsp_term_exists(&tc.buf, "", 0);
+		add_term(&tc);
+		PG_RETURN_POINTER(tc.terms);
+	}
 	qs->leaf = palloc0(sizeof(uint8) * Max(qs->filter->nleaves, 1));
 
 	for (i = 0; i < qs->filter->nleaves; i++)
@@ -194,6 +226,12 @@ bsperm_gin_consistent(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(true);
 	}
 	qs = ((QueryEntry *) extra_data[0])->state;
+	if (qs->filter == NULL)
+	{
+		/* an invalid filter: @~ decides in the recheck */
+		*recheck = true;
+		PG_RETURN_BOOL(true);
+	}
 	memset(qs->leaf, BSP_NO, sizeof(uint8) * Max(qs->filter->nleaves, 1));
 	for (i = 0; i < nentries; i++)
 		if (check[i])
@@ -215,6 +253,8 @@ bsperm_gin_triconsistent(PG_FUNCTION_ARGS)
 	if (nentries == 0)
 		PG_RETURN_GIN_TERNARY_VALUE(GIN_TRUE);
 	qs = ((QueryEntry *) extra_data[0])->state;
+	if (qs->filter == NULL)
+		PG_RETURN_GIN_TERNARY_VALUE(GIN_MAYBE);
 	memset(qs->leaf, BSP_NO, sizeof(uint8) * Max(qs->filter->nleaves, 1));
 	for (i = 0; i < nentries; i++)
 		if (check[i] != GIN_FALSE)

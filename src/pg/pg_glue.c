@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "nodes/primnodes.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -39,6 +40,27 @@ bsperm_current_limits(bsp_limits *limits)
 	limits->max_depth = bsperm_max_criteria_depth;
 	limits->max_nodes = bsperm_max_criteria_nodes;
 	limits->max_array = bsperm_max_criteria_array_length;
+	limits->cancel_requested = bsperm_cancel_requested;
+	limits->cancel_ctx = NULL;
+}
+
+/* The setting behind each limit the core reports (NULL: none) */
+static const char *
+limit_setting(bsp_limit_kind limit)
+{
+	switch (limit)
+	{
+		case BSP_LIMIT_DEPTH:
+			return "bsperm.max_criteria_depth";
+		case BSP_LIMIT_NODES:
+			return "bsperm.max_criteria_nodes";
+		case BSP_LIMIT_ARRAY:
+			return "bsperm.max_criteria_array_length";
+		case BSP_LIMIT_SIZE:
+		case BSP_LIMIT_NONE:
+			break;
+	}
+	return NULL;
 }
 
 void
@@ -48,6 +70,9 @@ bsperm_report_error(const bsp_error *err, const char *what)
 
 	switch (err->kind)
 	{
+		case BSP_ERR_CANCELED:
+			bsperm_raise_cancel();
+			break;
 		case BSP_ERR_OOM:
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
@@ -67,10 +92,18 @@ bsperm_report_error(const bsp_error *err, const char *what)
 			break;
 	}
 	if (err->kind == BSP_ERR_LIMIT)
+	{
+		const char *setting = limit_setting(err->limit);
+
 		ereport(ERROR,
 				(errcode(code),
-				 errmsg("%s at %s is too large: %s", what, err->path, err->message),
-				 errhint("A superuser can raise the limit with the setting named above.")));
+				 errmsg("%s at %s is too large", what, err->path),
+				 errdetail("%c%s.", pg_toupper((unsigned char) err->message[0]),
+						   err->message[0] ? err->message + 1 : ""),
+				 setting ?
+				 errhint("A superuser can raise the limit with the setting \"%s\".", setting) :
+				 errhint("The document must be smaller.")));
+	}
 	ereport(ERROR,
 			(errcode(code),
 			 errmsg("invalid %s at %s: %s", what, err->path, err->message)));
@@ -95,9 +128,18 @@ compile_or_null(Jsonb *doc, BspermDocKind kind, bsp_arena *arena,
 	else
 		ok = bsp_filter_parse_text(arena, text, strlen(text), &limits,
 								   &filter, err);
-	if (!ok && err->kind == BSP_ERR_OOM)
+	/* never quiet about running out of memory or being canceled */
+	if (!ok && (err->kind == BSP_ERR_OOM || err->kind == BSP_ERR_CANCELED))
 		bsperm_report_error(err, "");
 	return ok ? filter : NULL;
+}
+
+bsp_filter *
+bsperm_compile_quiet(Jsonb *doc, BspermDocKind kind, bsp_arena *arena)
+{
+	bsp_error	err;
+
+	return compile_or_null(doc, kind, arena, NULL, &err);
 }
 
 bsp_filter *
@@ -113,6 +155,31 @@ bsperm_compile(Jsonb *doc, BspermDocKind kind, bsp_arena *arena,
 	return filter;
 }
 
+/*
+ * Is argument argno of the call a Const?  Only a Const is the same on every
+ * call of this FmgrInfo: get_fn_expr_arg_stable() also says yes for
+ * external Params, and a PL/pgSQL variable is one whose value changes
+ * between executions of the same cached expression (issue 7, item 3).
+ */
+static bool
+arg_is_const(FmgrInfo *flinfo, int argno)
+{
+	Node	   *expr = flinfo->fn_expr;
+	List	   *args;
+
+	if (expr == NULL)
+		return false;
+	if (IsA(expr, FuncExpr))
+		args = ((FuncExpr *) expr)->args;
+	else if (IsA(expr, OpExpr))
+		args = ((OpExpr *) expr)->args;
+	else
+		return false;
+	if (argno < 0 || argno >= list_length(args))
+		return false;
+	return IsA(list_nth(args, argno), Const);
+}
+
 BspermCachedFilter *
 bsperm_cached_filter(FunctionCallInfo fcinfo, int argno, BspermDocKind kind,
 					 bool quiet_if_row_dependent)
@@ -124,8 +191,12 @@ bsperm_cached_filter(FunctionCallInfo fcinfo, int argno, BspermDocKind kind,
 	bsp_arena	arena;
 	bool		stable;
 
-	/* a constant (or stable parameter) needs no comparison after the first row */
-	if (c && c->stable && c->filter)
+	/*
+	 * A Const needs no comparison after the first row; anything else (a
+	 * parameter, a PL/pgSQL variable, a column) is compared byte for byte
+	 * with the document the cache was built from.
+	 */
+	if (c && c->constant && c->filter)
 		return c;
 	doc = PG_GETARG_JSONB_P(argno);
 	len = VARSIZE(doc);
@@ -147,6 +218,7 @@ bsperm_cached_filter(FunctionCallInfo fcinfo, int argno, BspermDocKind kind,
 		c->doc = NULL;
 		c->doclen = 0;
 		c->filter = NULL;
+		c->leafless = false;
 	}
 
 	/*
@@ -173,32 +245,65 @@ bsperm_cached_filter(FunctionCallInfo fcinfo, int argno, BspermDocKind kind,
 		if (!bsp_match_init(&c->match, &c->arena, c->filter))
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 		bsp_flat_init(&c->flat, &c->arena, c->filter, bsp_match_row, &c->match);
+		c->leafless = bsperm_filter_is_constant(c->filter, &c->leafless_value);
 	}
 	c->doc = palloc(len);
 	memcpy(c->doc, doc, len);
 	c->doclen = len;
 	c->kind = kind;
-	c->stable = stable;
+	c->constant = arg_is_const(fcinfo->flinfo, argno);
 	MemoryContextSwitchTo(old);
 	return c;
 }
 
 bool
-bsperm_entity_matches(BspermCachedFilter *c, Jsonb *entity)
+bsperm_filter_is_constant(const bsp_filter *f, bool *value)
+{
+	if (f->nleaves != 0)
+		return false;
+	*value = bsp_filter_true_on_empty(f);
+	return true;
+}
+
+/*
+ * Every per-entity allocation lands in c->rowcxt, reset here before each
+ * entity: the flattener's buffers and null-key set (through the row
+ * arena), the detoasted copy and whatever the jsonb walk pallocs.  The
+ * filter's context (c->cxt) only holds what was built at compile time.
+ */
+static bool
+entity_matches(BspermCachedFilter *c, Datum entity, Jsonb *detoasted)
 {
 	MemoryContext old;
 	bool		result;
 
 	MemoryContextReset(c->rowcxt);
 	old = MemoryContextSwitchTo(c->rowcxt);
+	bsperm_arena_init(&c->rowarena, c->rowcxt);
 	bsp_match_reset(&c->match);
-	bsp_flat_reset(&c->flat);
-	bsperm_flatten_jsonb(&c->flat, entity);
+	bsp_flat_reset(&c->flat, &c->rowarena);
+	if (detoasted == NULL)
+		detoasted = DatumGetJsonbP(entity);
+	bsperm_flatten_jsonb(&c->flat, detoasted);
 	if (c->flat.failed)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	result = bsp_filter_eval(c->filter, c->match.hit);
 	MemoryContextSwitchTo(old);
 	return result;
+}
+
+bool
+bsperm_entity_matches(BspermCachedFilter *c, Jsonb *entity)
+{
+	return entity_matches(c, (Datum) 0, entity);
+}
+
+bool
+bsperm_entity_datum_matches(BspermCachedFilter *c, Datum entity)
+{
+	if (c->leafless)
+		return c->leafless_value;
+	return entity_matches(c, entity, NULL);
 }
 
 const char *

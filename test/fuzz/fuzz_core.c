@@ -1,11 +1,15 @@
 /*
- * fuzz_core.c - libFuzzer target for the PostgreSQL-free core.
+ * fuzz_core.c - libFuzzer target for the PostgreSQL-free core and the
+ * server's jsonb walk.
  *
  * The input is read as criteria, as an entity filter and as an entity;
  * every reader must return cleanly (valid or with an error naming a
  * place), never crash, leak or read out of bounds (ASan/UBSan/LSan).
  * When the input is valid criteria, pruned and full evaluation of a few
- * fixed entities must agree.
+ * fixed entities must agree, through the json-c walk and through the
+ * jsonb walk the server runs.  When the input is an entity, it is encoded
+ * as jsonb and the server's jsonb walk must give exactly the rows of the
+ * reference json-c walk, with and without a filter (fuzz_jsonb.c).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +20,7 @@
 #include "bsp_js.h"
 #include "../unit/unit.h"
 #include "../unit/unit_eval.h"
+#include "fuzz_jsonb.h"
 
 static const char *const entities[] = {
 	"{\"kind\":\"Component\",\"metadata\":{\"name\":\"svc-a\",\"annotations\":{\"example.com/Flag\":\"Yes\"},\"tags\":[\"java\"]},"
@@ -24,15 +29,23 @@ static const char *const entities[] = {
 	"{\"\":{\"a\":\"\\u0001\"},\"status\":{\"x\":1}}",
 };
 
+static const char *const fixed_criteria =
+"{\"anyOf\":[{\"rule\":\"HAS_SPEC\",\"resourceType\":\"catalog-entity\",\"params\":{\"key\":\"a\"}},"
+"{\"rule\":\"IS_ENTITY_KIND\",\"resourceType\":\"catalog-entity\",\"params\":{\"kinds\":[\"api\"]}},"
+"{\"not\":{\"rule\":\"HAS_METADATA\",\"resourceType\":\"catalog-entity\",\"params\":{\"key\":\"name\",\"value\":\"x\"}}},"
+"{\"rule\":\"IS_ENTITY_OWNER\",\"resourceType\":\"catalog-entity\",\"params\":{\"claims\":[\"group:default/a\"]}}]}";
+
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	unit_arena ua;
+	unit_arena	ua;
 	bsp_error	err;
 	bsp_filter *f = NULL;
-	bsp_limits	limits = {16, 2000, 500};
+	bsp_filter *filters[3];
+	int			nfilters = 0;
+	bsp_limits	limits = {16, 2000, 500, NULL, NULL};
 	bsp_sbuf	norm;
 	size_t		i;
 
@@ -47,10 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (bsp_criteria_compile_text(&ua.arena, (const char *) data, size, &limits, &f, &norm, &err))
 	{
-		bsp_sbuf	sql;
-
-		bsp_sbuf_init(&sql, &ua.arena);
-		bsp_filter_to_sql(&sql, f->root, "entity", "bsperm");
+		filters[nfilters++] = f;
 		for (i = 0; i < sizeof(entities) / sizeof(entities[0]); i++)
 		{
 			json_object *e = json_tokener_parse(entities[i]);
@@ -60,6 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			unit_eval_both(&ua.arena, f, e, &r1, &r2);
 			if (r1 != r2)
 				abort();
+			fuzz_jsonb_compare(e, (const bsp_filter *const *) &f, 1);
 			json_object_put(e);
 		}
 	}
@@ -67,8 +78,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();				/* failure must say why */
 
 	bsp_error_clear(&err);
-	if (!bsp_filter_parse_text(&ua.arena, (const char *) data, size, &limits, &f, &err) &&
-		err.kind == BSP_OK)
+	if (bsp_filter_parse_text(&ua.arena, (const char *) data, size, &limits, &f, &err))
+		filters[nfilters++] = f;
+	else if (err.kind == BSP_OK)
 		abort();
 
 	/* the input as an entity */
@@ -78,19 +90,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (e)
 		{
-			bsp_flat	full;
-			bsp_match	m;
-			const char *c = "{\"anyOf\":[{\"rule\":\"HAS_SPEC\",\"resourceType\":\"catalog-entity\",\"params\":{\"key\":\"a\"}},"
-				"{\"rule\":\"IS_ENTITY_KIND\",\"resourceType\":\"catalog-entity\",\"params\":{\"kinds\":[\"api\"]}}]}";
-
-			if (bsp_criteria_compile_text(&ua.arena, c, strlen(c), &limits, &f, NULL, &err))
-			{
-				bsp_match_init(&m, &ua.arena, f);
-				bsp_match_reset(&m);
-				bsp_flat_init(&full, &ua.arena, f, bsp_match_row, &m);
-				bsp_flatten_json(&full, e);
-				(void) bsp_filter_eval(f, m.hit);
-			}
+			if (bsp_criteria_compile_text(&ua.arena, fixed_criteria, strlen(fixed_criteria),
+										  &limits, &f, NULL, &err))
+				filters[nfilters++] = f;
+			else
+				abort();
+			fuzz_jsonb_compare(e, (const bsp_filter *const *) filters, nfilters);
 			json_object_put(e);
 		}
 	}

@@ -15,7 +15,7 @@
 #include "unit.h"
 #include "unit_eval.h"
 
-static const bsp_limits limits = {64, 20000, 10000};
+static const bsp_limits limits = {64, 20000, 10000, NULL, NULL};
 
 /* ---- collecting rows as "key=value" / "key=NULL" lines ---- */
 typedef struct rows
@@ -122,6 +122,42 @@ expect_error(const char *crit, bsp_errkind kind, const char *path, const char *m
 	unit_arena_free(&ua);
 }
 
+/* limits: the core names the limit, never a server setting */
+static void
+test_limits(void)
+{
+	static const struct
+	{
+		const char *crit;
+		bsp_limit_kind limit;
+	}			cases[] = {
+		{"{\"not\":{\"not\":{\"rule\":\"IS_ENTITY_KIND\",\"resourceType\":\"catalog-entity\",\"params\":{\"kinds\":[]}}}}", BSP_LIMIT_DEPTH},
+		{"{\"anyOf\":[{\"not\":{\"rule\":\"IS_ENTITY_KIND\",\"resourceType\":\"catalog-entity\",\"params\":{\"kinds\":[]}}}]}", BSP_LIMIT_NODES},
+		{"{\"rule\":\"IS_ENTITY_KIND\",\"resourceType\":\"catalog-entity\",\"params\":{\"kinds\":[\"a\",\"b\",\"c\"]}}", BSP_LIMIT_ARRAY},
+		{"[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]", BSP_LIMIT_DEPTH},
+	};
+	bsp_limits	small[] = {{2, 100, 100, NULL, NULL}, {10, 2, 100, NULL, NULL},
+	{10, 100, 2, NULL, NULL}, {2, 100, 100, NULL, NULL}};
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		unit_arena	ua;
+		bsp_error	err;
+		bsp_filter *f = NULL;
+		bool		ok;
+
+		unit_arena_init(&ua);
+		bsp_error_clear(&err);
+		ok = bsp_criteria_compile_text(&ua.arena, cases[i].crit, strlen(cases[i].crit),
+									   &small[i], &f, NULL, &err);
+		CHECK(!ok && err.kind == BSP_ERR_LIMIT && err.limit == cases[i].limit &&
+			  strstr(err.message, "bsperm") == NULL,
+			  "limit %d reported as such: %s", (int) cases[i].limit, err.message);
+		unit_arena_free(&ua);
+	}
+}
+
 static void
 test_criteria(void)
 {
@@ -143,13 +179,10 @@ test_criteria(void)
 	CHECK(f->nleaves == 2 && f->nkeys == 2, "two leaves, two keys");
 	CHECK(f->leaves[0]->nvalues == 1, "kind values lowered and deduplicated");
 	bsp_sbuf_init(&out, &ua.arena);
-	bsp_filter_to_sql(&out, f->root, "t.entity", "bsperm");
-	CHECK_STR(out.data, "((t.entity OPERATOR(bsperm.@~) '{\"key\": \"kind\", \"values\": [\"api\"]}'::jsonb) AND "
-			  "(NOT (t.entity OPERATOR(bsperm.@~) '{\"key\": \"metadata.labels.tier\", \"values\": [\"it''s\"]}'::jsonb)))",
-			  "SQL rendering quotes values");
-	bsp_sbuf_reset(&out);
-	bsp_sbuf_sql_literal(&out, "a\\'b", 4);
-	CHECK_STR(out.data, "E'a\\\\''b'", "backslashes force an E'' literal");
+	bsp_filter_to_json(&out, f->root);
+	CHECK_STR(out.data, "{\"allOf\": [{\"key\": \"kind\", \"values\": [\"api\"]}, "
+			  "{\"not\": {\"key\": \"metadata.labels.tier\", \"values\": [\"it's\"]}}]}",
+			  "the compiled filter as EntityFilter JSON");
 	unit_arena_free(&ua);
 
 	expect_error("{\"anyOf\":[]}", BSP_ERR_INVALID, "criteria.anyOf", "at least 1");
@@ -360,8 +393,11 @@ test_pruning_property(void)
 			bsp_filter *flt = bsp_filter_finish(&ua.arena, rand_filter(&ua.arena, pool, 0));
 			bsp_match	m1;
 			bsp_flat	pruned;
+			unit_arena	row;
 			bool		r1,
-						r2;
+						r2,
+						r3,
+						r4;
 
 			unit_eval_both(&ua.arena, flt, e, &r1, &r2);
 			/* reusing a flattener after reset gives the same answer */
@@ -370,11 +406,19 @@ test_pruning_property(void)
 			bsp_flat_init(&pruned, &ua.arena, flt, bsp_match_row, &m1);
 			bsp_flatten_json(&pruned, e);
 			bsp_match_reset(&m1);
-			bsp_flat_reset(&pruned);
+			bsp_flat_reset(&pruned, NULL);
 			bsp_flatten_json(&pruned, e);
+			r3 = bsp_filter_eval(flt, m1.hit);
+			/* and so does one whose per-entity arena is dropped between entities */
+			unit_arena_init(&row);
+			bsp_match_reset(&m1);
+			bsp_flat_reset(&pruned, &row.arena);
+			bsp_flatten_json(&pruned, e);
+			r4 = bsp_filter_eval(flt, m1.hit);
+			unit_arena_free(&row);
 			total++;
 			trues += r2;
-			if (r1 != r2 || bsp_filter_eval(flt, m1.hit) != r2)
+			if (r1 != r2 || r3 != r2 || r4 != r2)
 			{
 				if (mismatches++ < 3)
 				{
@@ -418,11 +462,73 @@ test_terms(void)
 	unit_arena_free(&ua);
 }
 
+/* ---- large entities: linear NULL-key dedup, cancellation ---- */
+
+static bool
+count_row(void *ctx, const char *k, size_t kl, const char *v, size_t vl)
+{
+	long	   *n = ctx;
+
+	(*n)++;
+	return true;
+}
+
+static bool
+cancel_after(void *ctx)
+{
+	int		   *polls = ctx;
+
+	return --(*polls) <= 0;
+}
+
+static void
+test_large_entities(void)
+{
+	const int	n = 200000;
+	bsp_sbuf	text;
+	unit_arena	ua;
+	bsp_flat	f;
+	json_object *o;
+	long		nrows = 0;
+	int			polls = 3;
+	int			i;
+
+	unit_arena_init(&ua);
+	bsp_sbuf_init(&text, &ua.arena);
+	/* n NULL members, each key twice through a nested object of the same path */
+	bsp_sbuf_appends(&text, "{\"spec\":{");
+	for (i = 0; i < n; i++)
+		bsp_sbuf_printf(&text, "%s\"k%d\":null", i ? "," : "", i);
+	bsp_sbuf_appends(&text, "},\"spec.k0\":\"\\u0001\",\"x\":[");
+	for (i = 0; i < n; i++)
+		bsp_sbuf_printf(&text, "%snull", i ? "," : "");
+	bsp_sbuf_appends(&text, "]}");
+	o = json_tokener_parse(text.data);
+	CHECK(o != NULL, "a %d-member entity parses", n);
+
+	bsp_flat_init(&f, &ua.arena, NULL, count_row, &nrows);
+	CHECK(bsp_flatten_json(&f, o) && !f.cancelled, "flattening %d NULL members finishes", n);
+	/* n spec.kN rows, one x row (duplicates dropped), the 3 + 1 fixed rows */
+	CHECK(nrows == n + 1 + 4, "one row per NULL key (%ld rows)", nrows);
+
+	nrows = 0;
+	bsp_flat_reset(&f, NULL);
+	f.cancel_requested = cancel_after;
+	f.cancel_ctx = &polls;
+	CHECK(!bsp_flatten_json(&f, o) && f.cancelled && f.failed && polls == 0,
+		  "a cancellation request stops the walk (%ld rows before it)", nrows);
+	CHECK(nrows < n, "and it stopped early");
+	json_object_put(o);
+	unit_arena_free(&ua);
+}
+
 int
 main(void)
 {
 	test_flatten();
+	test_large_entities();
 	test_criteria();
+	test_limits();
 	test_terms();
 	test_pruning_property();
 	return unit_done("core");

@@ -10,6 +10,7 @@
 #include "bsp_criteria.h"
 #include "bsp_filter.h"
 #include "bsp_flatten.h"
+#include "unit_walk.h"
 
 static void
 unit_eval_both(bsp_arena *a, const bsp_filter *f, json_object *e,
