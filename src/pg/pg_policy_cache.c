@@ -48,6 +48,7 @@
 #include "utils/snapmgr.h"
 
 #include "pg_policy_int.h"
+#include "pg_rls.h"
 
 #define P bsperm_policy
 
@@ -55,6 +56,19 @@ Policy		bsperm_policy;
 
 /* GUC: ownership refs computed from the catalog include ancestor groups */
 static bool bsperm_transitive_ownership = false;
+
+/*
+ * Decisions read the setting, and plans fold decisions: a change (SET, or
+ * ALTER SYSTEM and a reload, which may arrive between a Bind and its
+ * Execute) must reach the plans before their next use.  Assign hooks may
+ * not touch the catalogs, so every plan of this backend is reset.
+ */
+static void
+transitive_ownership_assign(bool newval, void *extra)
+{
+	if (newval != bsperm_transitive_ownership)
+		bsperm_rls_setting_changed();
+}
 
 void
 bsperm_policy_init(void)
@@ -65,7 +79,7 @@ bsperm_policy_init(void)
 							 "On: also every group those groups are children of, through childOf relations.",
 							 &bsperm_transitive_ownership,
 							 false,
-							 PGC_SUSET, 0, NULL, NULL, NULL);
+							 PGC_SUSET, 0, NULL, transitive_ownership_assign, NULL);
 	bsperm_identity_init();
 }
 

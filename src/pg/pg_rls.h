@@ -65,6 +65,12 @@ extern bool bsperm_rls_is_policy_filter(Jsonb *filter);
 extern uint64 bsperm_rls_statement;
 extern uint64 bsperm_rls_generation;
 
+/*
+ * A setting that decisions read changed: resets every plan of this backend
+ * (callable from a GUC assign hook: no catalog access).
+ */
+extern void bsperm_rls_setting_changed(void);
+
 /* The marker table's OID, InvalidOid while unknown (pg_rls_plans.c). */
 extern Oid	bsperm_policy_marker(void);
 

@@ -176,6 +176,13 @@ marker_callback(Datum arg, Oid relid)
 	}
 }
 
+void
+bsperm_rls_setting_changed(void)
+{
+	bsperm_rls_generation++;
+	ResetPlanCache();
+}
+
 /* An identity change in this backend (pg_identity.c, bsperm_set_user). */
 void
 bsperm_identity_changed(void)

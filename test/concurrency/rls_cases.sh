@@ -135,4 +135,32 @@ q D "COMMIT;" >/dev/null
 q ADMIN "$GRANT_DAVE" >/dev/null
 q ADMIN "RESET lock_timeout;" >/dev/null
 
+echo "# a setting that decisions read, changed by ALTER SYSTEM and a reload"
+q ADMIN "DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'bsperm_conc_erin') THEN CREATE ROLE bsperm_conc_erin LOGIN; END IF;
+END \$\$;" >/dev/null
+q ADMIN "GRANT SELECT ON bsperm.entities TO bsperm_conc_erin;" >/dev/null
+q ADMIN "INSERT INTO bsperm.entities (entity) VALUES
+ ('{\"kind\":\"User\",\"metadata\":{\"name\":\"erin\"},\"relations\":[{\"type\":\"memberOf\",\"targetRef\":\"group:default/team-e\"}]}'),
+ ('{\"kind\":\"Group\",\"metadata\":{\"name\":\"team-e\"},\"relations\":[{\"type\":\"childOf\",\"targetRef\":\"group:default/org-e\"}]}'),
+ ('{\"kind\":\"Component\",\"metadata\":{\"name\":\"e1\"},\"relations\":[{\"type\":\"ownedBy\",\"targetRef\":\"group:default/org-e\"}]}');" >/dev/null
+q ADMIN "INSERT INTO bsperm.role_users (role_name, user_ref) VALUES ('bsperm_conc_erin', 'user:default/erin');" >/dev/null
+q ADMIN "INSERT INTO bsperm.role_members (role, member) VALUES ('role:default/owner', 'user:default/erin');" >/dev/null
+session_start E -d "$DB" -U bsperm_conc_erin
+E_NAMES="SELECT coalesce(string_agg(entity->'metadata'->>'name', ',' ORDER BY 1), '(none)') FROM bsperm.entities WHERE entity->>'kind' = 'Component';"
+q E "SET plan_cache_mode = force_generic_plan;" >/dev/null
+q E "PREPARE erin_q AS $E_NAMES" >/dev/null
+check "erin owns nothing directly" "$(q E "EXECUTE erin_q;")" "(none)"
+q ADMIN "ALTER SYSTEM SET bsperm.transitive_ownership = on;" >/dev/null
+q ADMIN "SELECT pg_reload_conf();" >/dev/null
+for i in $(seq 1 100); do [ "$(q E "SELECT current_setting('bsperm.transitive_ownership');")" = on ] && break; sleep 0.05; done
+check "after the reload the prepared statement answers with ancestor groups" "$(q E "EXECUTE erin_q;")" "e1"
+q ADMIN "ALTER SYSTEM RESET bsperm.transitive_ownership;" >/dev/null
+q ADMIN "SELECT pg_reload_conf();" >/dev/null
+for i in $(seq 1 100); do [ "$(q E "SELECT current_setting('bsperm.transitive_ownership');")" = off ] && break; sleep 0.05; done
+check "and without them after the reset" "$(q E "EXECUTE erin_q;")" "(none)"
+q ADMIN "DELETE FROM bsperm.role_users WHERE role_name = 'bsperm_conc_erin';
+ DELETE FROM bsperm.role_members WHERE member = 'user:default/erin';
+ DELETE FROM bsperm.entities WHERE entity_ref IN ('user:default/erin', 'group:default/team-e', 'component:default/e1');" >/dev/null
+
 q ADMIN "DROP TABLE public.conc_results; DELETE FROM bsperm.role_users WHERE role_name = 'bsperm_conc_dave';" >/dev/null

@@ -96,6 +96,6 @@ check "seven executions, alternating users, each correct" "$out" "a1,a2;b1;a1,a2
 
 session_stop_all
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null
-psql -X -q -d postgres -c "DROP ROLE IF EXISTS bsperm_conc_dave" >/dev/null
+psql -X -q -d postgres -c "DROP ROLE IF EXISTS bsperm_conc_dave" -c "DROP ROLE IF EXISTS bsperm_conc_erin" >/dev/null
 echo "# suite concurrency: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
