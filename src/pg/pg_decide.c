@@ -39,6 +39,7 @@
 
 #include "bsperm.h"
 #include "pg_policy.h"
+#include "pg_rls.h"
 
 #define CATALOG_PLUGIN "catalog"
 #define CATALOG_RESOURCE "catalog-entity"
@@ -450,9 +451,13 @@ compile_conditions(Jsonb *conditions)
 	return c;
 }
 
-/* The compiled conditions of a decision, memoized with it when possible. */
-static BspermCachedFilter *
-decision_filter(BspDecision *d)
+/*
+ * The compiled conditions of a decision, memoized with it when possible:
+ * the one compiled form that applying conditions, bsperm_authorize with a
+ * resource and row-level security (pg_rls.c) all use.
+ */
+BspermCachedFilter *
+bsperm_decision_filter(BspDecision *d)
 {
 	BspermCachedFilter *c;
 	MemoryContext old;
@@ -802,7 +807,7 @@ authorize_response(AuthRequest *r)
 		else
 		{
 			if (dp->filter == NULL)
-				dp->filter = decision_filter(&dp->decision);
+				dp->filter = bsperm_decision_filter(&dp->decision);
 			append_applied_result(&out, dp->filter, &it->ref, r->entities + it->first_ref);
 		}
 		appendStringInfoChar(&out, '}');
@@ -879,7 +884,7 @@ bsperm_authorize_text(PG_FUNCTION_ARGS)
 
 		check_appliable(&d);
 		bsperm_load_entities(1, (const char *const *) &ref, &entity);
-		c = decision_filter(&d);
+		c = bsperm_decision_filter(&d);
 		d.result = apply_one(c, entity) ? BSP_ALLOW : BSP_DENY;
 	}
 	PG_RETURN_TEXT_P(cstring_to_text(result_name(d.result)));

@@ -80,22 +80,72 @@ jsonb_from_cstring(const char *s)
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s)));
 }
 
-/* The EntityFilter of conditions (catalog criteria), and whether it is constant. */
-static Jsonb *
-conditions_filter(Jsonb *conditions, bool *constant, bool *value)
+/*
+ * Pushes a compiled filter node as a jsonb object; children are pushed as
+ * nested containers.  Returns what the outermost END_OBJECT returns: the
+ * finished root when n is the root.
+ */
+static JsonbValue *
+push_fnode(JsonbParseState **st, const bsp_fnode *n)
 {
-	bsp_arena	arena;
-	bsp_sbuf	out;
-	bsp_filter *f;
+	JsonbValue	k,
+				v;
 
-	bsperm_arena_init(&arena, CurrentMemoryContext);
-	f = bsperm_compile(conditions, BSPERM_DOC_CRITERIA, &arena, NULL);
-	*constant = (f->nleaves == 0);
-	*value = *constant && bsp_filter_true_on_empty(f);
-	bsp_sbuf_init(&out, &arena);
-	if (!bsp_filter_to_json(&out, f->root) || out.failed)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	return jsonb_from_cstring(out.data);
+	check_stack_depth();
+	pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
+	k.type = jbvString;
+	switch (n->kind)
+	{
+		case BSP_F_LEAF:
+			k.val.string.val = "key";
+			k.val.string.len = 3;
+			pushJsonbValue(st, WJB_KEY, &k);
+			v.type = jbvString;
+			v.val.string.val = (char *) n->key.s;
+			v.val.string.len = n->key.len;
+			pushJsonbValue(st, WJB_VALUE, &v);
+			if (n->has_values)
+			{
+				k.val.string.val = "values";
+				k.val.string.len = 6;
+				pushJsonbValue(st, WJB_KEY, &k);
+				pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
+				for (int i = 0; i < n->nvalues; i++)
+				{
+					v.val.string.val = (char *) n->values[i].s;
+					v.val.string.len = n->values[i].len;
+					pushJsonbValue(st, WJB_ELEM, &v);
+				}
+				pushJsonbValue(st, WJB_END_ARRAY, NULL);
+			}
+			break;
+		case BSP_F_NOT:
+			k.val.string.val = "not";
+			k.val.string.len = 3;
+			pushJsonbValue(st, WJB_KEY, &k);
+			push_fnode(st, n->children[0]);
+			break;
+		case BSP_F_ALL:
+		case BSP_F_ANY:
+			k.val.string.val = n->kind == BSP_F_ALL ? "allOf" : "anyOf";
+			k.val.string.len = 5;
+			pushJsonbValue(st, WJB_KEY, &k);
+			pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
+			for (int i = 0; i < n->nchildren; i++)
+				push_fnode(st, n->children[i]);
+			pushJsonbValue(st, WJB_END_ARRAY, NULL);
+			break;
+	}
+	return pushJsonbValue(st, WJB_END_OBJECT, NULL);
+}
+
+/* The EntityFilter of a compiled filter, built as jsonb (no text form). */
+static Jsonb *
+filter_jsonb(const bsp_filter *f)
+{
+	JsonbParseState *st = NULL;
+
+	return JsonbValueToJsonb(push_fnode(&st, f->root));
 }
 
 void
@@ -135,16 +185,16 @@ bsperm_rls_decide(const char *permission, bool want_filter, RlsDecision *out)
 	out->fingerprint = hash_bytes((const unsigned char *) d.conditions, VARSIZE(d.conditions));
 	if (want_filter)
 	{
-		bool		constant,
-					value;
+		/* the conditions compiled once per decision, memoized with it */
+		const bsp_filter *f = bsperm_decision_filter(&d)->filter;
 
-		out->filter = conditions_filter(d.conditions, &constant, &value);
-		if (constant)
+		if (f->nleaves == 0)
 		{
 			/* criteria that test nothing (they cannot today; be exact anyway) */
-			out->outcome = value ? RLS_ALLOW : RLS_DENY;
-			out->filter = NULL;
+			out->outcome = bsp_filter_true_on_empty(f) ? RLS_ALLOW : RLS_DENY;
+			return;
 		}
+		out->filter = filter_jsonb(f);
 	}
 }
 

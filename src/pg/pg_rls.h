@@ -11,6 +11,11 @@
 #include "utils/jsonb.h"
 
 #include "bsp_filter.h"
+#include "bsperm.h"
+#include "pg_policy.h"
+
+/* A decision's compiled conditions, memoized with it (pg_decide.c). */
+extern BspermCachedFilter *bsperm_decision_filter(BspDecision *d);
 
 /* What row-level security does with one permission for the current identity. */
 typedef enum RlsOutcome
