@@ -37,6 +37,28 @@ ROLLBACK;
 SELECT bsperm_authorize('catalog.location.read') AS after_rollback,
        _regress_other() AS other_after_rollback;   -- DENY, DENY
 
+-- savepoints: a change rolled back to a savepoint is gone for the next statement,
+-- one released stays (the transaction's own row in policy_changes follows them)
+BEGIN;
+SAVEPOINT s1;
+INSERT INTO permission_policies (member, object, action, effect)
+  VALUES ('user:default/alice', 'catalog.location.read', 'read', 'allow');
+SELECT bsperm_authorize('catalog.location.read') AS in_savepoint;           -- ALLOW
+ROLLBACK TO SAVEPOINT s1;
+SELECT bsperm_authorize('catalog.location.read') AS after_rollback_to;      -- DENY
+SAVEPOINT s2;
+INSERT INTO permission_policies (member, object, action, effect)
+  VALUES ('user:default/alice', 'catalog.location.read', 'read', 'allow');
+RELEASE SAVEPOINT s2;
+SELECT bsperm_authorize('catalog.location.read') AS after_release;          -- ALLOW
+SAVEPOINT s3;
+DELETE FROM permission_policies;
+SELECT bsperm_authorize('catalog.location.read') AS deleted_in_savepoint;   -- DENY
+ROLLBACK TO SAVEPOINT s3;
+SELECT bsperm_authorize('catalog.location.read') AS delete_rolled_back;     -- ALLOW
+ROLLBACK;
+SELECT bsperm_authorize('catalog.location.read') AS after_all;              -- DENY
+
 -- a repeatable-read transaction keeps answering from its snapshot
 SELECT dblink_exec('other', 'BEGIN ISOLATION LEVEL REPEATABLE READ');
 SELECT _regress_other() AS rr_first;
