@@ -27,11 +27,13 @@ q() {
 	local name="$1" sql="$2" n marker start
 	n=$(( ${SESS_N[$name]} + 1 ))
 	SESS_N[$name]=$n
-	marker="__bsperm_marker_${n}__"
+	# q usually runs in $(...), a subshell, so SESS_N does not advance there:
+	# the marker is made unique, and searched only after this statement
+	marker="__bsperm_marker_${n}_${BASHPID}_${RANDOM}${RANDOM}__"
 	start=$(wc -l < "$WORK/$name.out")
 	printf '%s\n\\echo %s\n' "$sql" "$marker" >&"${SESS_IN[$name]}"
 	local waited=0
-	until grep -q "^$marker\$" "$WORK/$name.out"; do
+	until tail -n +"$((start + 1))" "$WORK/$name.out" | grep -q "^$marker\$" && [ -z "$(tail -c 1 "$WORK/$name.out")" ]; do
 		sleep 0.02
 		waited=$((waited + 1))
 		if [ "$waited" -gt 1500 ]; then echo "timeout in session $name: $sql" >&2; return 1; fi
