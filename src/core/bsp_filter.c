@@ -456,3 +456,91 @@ bsp_filter_to_json(bsp_sbuf *out, const bsp_fnode *n)
 	}
 	return false;
 }
+
+/* ---- copying ---- */
+
+static bool
+copy_str(bsp_arena *a, bsp_str *dst, const bsp_str *src)
+{
+	dst->len = src->len;
+	dst->s = bsp_strndup(a, src->s, src->len);
+	return dst->s != NULL;
+}
+
+static bsp_fnode *
+copy_fnode(bsp_arena *a, const bsp_fnode *n, bsp_fnode **leaves)
+{
+	bsp_fnode  *c = bsp_alloc(a, sizeof(bsp_fnode));
+	int			i;
+
+	if (c == NULL)
+		return NULL;
+	*c = *n;
+	c->children = NULL;
+	c->values = NULL;
+	if (n->kind == BSP_F_LEAF)
+	{
+		if (!copy_str(a, &c->key, &n->key))
+			return NULL;
+		if (n->nvalues > 0)
+		{
+			c->values = bsp_alloc_array(a, n->nvalues, sizeof(bsp_str));
+			if (c->values == NULL)
+				return NULL;
+			for (i = 0; i < n->nvalues; i++)
+				if (!copy_str(a, &c->values[i], &n->values[i]))
+					return NULL;
+		}
+		leaves[n->leaf] = c;
+		return c;
+	}
+	if (n->nchildren > 0)
+	{
+		c->children = bsp_alloc_array(a, n->nchildren, sizeof(bsp_fnode *));
+		if (c->children == NULL)
+			return NULL;
+		for (i = 0; i < n->nchildren; i++)
+			if ((c->children[i] = copy_fnode(a, n->children[i], leaves)) == NULL)
+				return NULL;
+	}
+	return c;
+}
+
+bsp_filter *
+bsp_filter_copy(bsp_arena *a, const bsp_filter *f)
+{
+	bsp_filter *c = bsp_alloc(a, sizeof(bsp_filter));
+	int			i;
+
+	if (c == NULL)
+		return NULL;
+	*c = *f;
+	c->leaves = NULL;
+	c->keys = NULL;
+	if (f->nleaves > 0)
+	{
+		c->leaves = bsp_alloc_array(a, f->nleaves, sizeof(bsp_fnode *));
+		if (c->leaves == NULL)
+			return NULL;
+	}
+	if ((c->root = copy_fnode(a, f->root, c->leaves)) == NULL)
+		return NULL;
+	if (f->nkeys > 0)
+	{
+		c->keys = bsp_alloc_array(a, f->nkeys, sizeof(bsp_fkey));
+		if (c->keys == NULL)
+			return NULL;
+		for (i = 0; i < f->nkeys; i++)
+		{
+			c->keys[i].nleaves = f->keys[i].nleaves;
+			if (!copy_str(a, &c->keys[i].key, &f->keys[i].key))
+				return NULL;
+			c->keys[i].leaves = bsp_alloc_array(a, f->keys[i].nleaves > 0 ? f->keys[i].nleaves : 1,
+												sizeof(int));
+			if (c->keys[i].leaves == NULL)
+				return NULL;
+			memcpy(c->keys[i].leaves, f->keys[i].leaves, sizeof(int) * f->keys[i].nleaves);
+		}
+	}
+	return c;
+}

@@ -133,6 +133,9 @@ typedef enum bsp_tri
 } bsp_tri;
 extern bsp_tri bsp_filter_eval3(const bsp_filter *f, const uint8_t *leaf);
 
+/* A deep copy of a compiled filter into another arena; NULL when out of memory. */
+extern bsp_filter *bsp_filter_copy(bsp_arena *a, const bsp_filter *f);
+
 /* Would the filter be true for an entity with no rows at all? */
 extern bool bsp_filter_true_on_empty(const bsp_filter *f);
 

@@ -49,6 +49,15 @@ extern bsp_filter *bsperm_compile_quiet(Jsonb *doc, BspermDocKind kind,
 										bsp_arena *arena);
 
 /*
+ * Compiled EntityFilters by their jsonb bytes (pg_filter_cache.c): a hit is
+ * copied into arena; NULL when the document is not cached.
+ */
+extern bsp_filter *bsperm_filter_cache_get(Jsonb *doc, const bsp_limits *limits,
+										   bsp_arena *arena);
+extern void bsperm_filter_cache_put(Jsonb *doc, const bsp_limits *limits,
+									const bsp_filter *filter);
+
+/*
  * A compiled filter cached in fn_extra for as long as the same document
  * comes in (the usual case: a constant or a stable expression).
  */

@@ -121,6 +121,9 @@ compile_or_null(Jsonb *doc, BspermDocKind kind, bsp_arena *arena,
 
 	bsp_error_clear(err);
 	bsperm_current_limits(&limits);
+	/* a filter compiled before (a policy's, at planning) is not read again */
+	if (kind == BSPERM_DOC_FILTER && (filter = bsperm_filter_cache_get(doc, &limits, arena)) != NULL)
+		return filter;
 	text = JsonbToCString(NULL, &doc->root, VARSIZE(doc));
 	if (kind == BSPERM_DOC_CRITERIA)
 		ok = bsp_criteria_compile_text(arena, text, strlen(text), &limits,
@@ -131,6 +134,8 @@ compile_or_null(Jsonb *doc, BspermDocKind kind, bsp_arena *arena,
 	/* never quiet about running out of memory or being canceled */
 	if (!ok && (err->kind == BSP_ERR_OOM || err->kind == BSP_ERR_CANCELED))
 		bsperm_report_error(err, "");
+	if (ok && kind == BSPERM_DOC_FILTER)
+		bsperm_filter_cache_put(doc, &limits, filter);
 	return ok ? filter : NULL;
 }
 

@@ -195,6 +195,13 @@ bsperm_rls_decide(const char *permission, bool want_filter, RlsDecision *out)
 			return;
 		}
 		out->filter = filter_jsonb(f);
+		{
+			bsp_limits	limits;
+
+			/* the scan finds it compiled (pg_filter_cache.c) */
+			bsperm_current_limits(&limits);
+			bsperm_filter_cache_put(out->filter, &limits, f);
+		}
 	}
 }
 

@@ -522,6 +522,61 @@ test_large_entities(void)
 	unit_arena_free(&ua);
 }
 
+/* bsp_filter_copy: an independent deep copy that renders and indexes the same */
+static void
+test_filter_copy(void)
+{
+	static const char *docs[] = {
+		"{\"key\":\"kind\",\"values\":[\"API\",\"component\",\"api\"]}",
+		"{\"allOf\":[{\"key\":\"metadata.name\"},{\"not\":{\"key\":\"spec.type\",\"values\":[\"x\"]}}]}",
+		"{\"anyOf\":[{\"allOf\":[]},{\"key\":\"relations.ownedBy\",\"values\":[\"group:default/a\",\"user:default/b\"]},{\"key\":\"kind\",\"values\":[\"x\"]}]}",
+		"{\"anyOf\":[]}",
+	};
+	bsp_limits	limits;
+
+	memset(&limits, 0, sizeof(limits));
+	limits.max_depth = 64;
+	limits.max_nodes = 20000;
+	limits.max_array = 10000;
+	for (size_t d = 0; d < sizeof(docs) / sizeof(docs[0]); d++)
+	{
+		unit_arena a, b;
+		bsp_filter *f = NULL, *c;
+		bsp_error	err;
+		bsp_sbuf	jf, jc;
+		bool		same_keys = true;
+
+		unit_arena_init(&a);
+		unit_arena_init(&b);
+		CHECK(bsp_filter_parse_text(&a.arena, docs[d], strlen(docs[d]), &limits, &f, &err),
+			  "filter %zu parses", d);
+		c = bsp_filter_copy(&b.arena, f);
+		CHECK(c != NULL && c->nleaves == f->nleaves && c->nkeys == f->nkeys && c->nnodes == f->nnodes,
+			  "filter %zu: the copy has the same leaves, keys and nodes", d);
+		for (int k = 0; c && k < f->nkeys; k++)
+		{
+			same_keys = same_keys && strcmp(c->keys[k].key.s, f->keys[k].key.s) == 0 &&
+				c->keys[k].key.s != f->keys[k].key.s && c->keys[k].nleaves == f->keys[k].nleaves &&
+				memcmp(c->keys[k].leaves, f->keys[k].leaves, sizeof(int) * f->keys[k].nleaves) == 0;
+		}
+		for (int l = 0; c && l < c->nleaves; l++)
+			same_keys = same_keys && c->leaves[l]->leaf == l && c->leaves[l] != f->leaves[l];
+		CHECK(same_keys, "filter %zu: key table and leaf table copied, not shared", d);
+		bsp_sbuf_init(&jf, &a.arena);
+		bsp_sbuf_init(&jc, &b.arena);
+		bsp_filter_to_json(&jf, f->root);
+		{
+			char	   *want = strdup(jf.data ? jf.data : "");
+
+			unit_arena_free(&a);	/* the copy must not need the original */
+			bsp_filter_to_json(&jc, c->root);
+			CHECK_STR(jc.data, want, "filter %zu: the copy renders the same after the original is freed", d);
+			free(want);
+		}
+		unit_arena_free(&b);
+	}
+}
+
 int
 main(void)
 {
@@ -531,5 +586,6 @@ main(void)
 	test_limits();
 	test_terms();
 	test_pruning_property();
+	test_filter_copy();
 	return unit_done("core");
 }
