@@ -39,28 +39,28 @@ COMMENT ON FUNCTION @extschema@.bsperm_current_identity() IS
 CREATE FUNCTION @extschema@.bsperm_authorize(permission text, resource_ref text DEFAULT NULL)
 RETURNS text
 AS 'MODULE_PATHNAME', 'bsperm_authorize_text'
-LANGUAGE C STABLE PARALLEL RESTRICTED;
+LANGUAGE C STABLE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.bsperm_authorize(text, text) IS
   'ALLOW or DENY for the current identity (CONDITIONAL for a resource permission without a resource); conditions are applied to the entity with that exact ref';
 
 CREATE FUNCTION @extschema@.bsperm_authorize(request jsonb)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'bsperm_authorize_json'
-LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.bsperm_authorize(jsonb) IS
   'Backstage''s POST /api/permission/authorize: {"items":[{id, permission, resourceRef?}]} in, {"items":[{id, result, ...}]} out';
 
 CREATE FUNCTION @extschema@.bsperm_authorize_conditional(permission text)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'bsperm_authorize_conditional'
-LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.bsperm_authorize_conditional(text) IS
   'the PolicyDecision for the current identity, with conditions and their placeholders filled in';
 
 CREATE FUNCTION @extschema@.bsperm_apply_conditions(request jsonb)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'bsperm_apply_conditions'
-LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.bsperm_apply_conditions(jsonb) IS
   'the catalog''s apply-conditions endpoint: conditions applied to entities by exact ref (superusers and members of bsperm_trusted only)';
 REVOKE ALL ON FUNCTION @extschema@.bsperm_apply_conditions(jsonb) FROM PUBLIC;

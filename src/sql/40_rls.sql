@@ -19,7 +19,7 @@ COMMENT ON FUNCTION @extschema@.bsperm_policy_changed() IS
 CREATE FUNCTION @extschema@.bsperm_rls_filter(permission text)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'bsperm_rls_filter'
-LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.bsperm_rls_filter(text) IS
   'the EntityFilter row-level security applies for a permission and the current identity: {"allOf":[]} for ALLOW, {"anyOf":[]} for DENY, the conditions'' filter otherwise';
 
@@ -33,7 +33,7 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION @extschema@.bsperm_rls_check(entity jsonb, permission text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'bsperm_rls_check'
-LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE
 SUPPORT @extschema@.bsperm_rls_check_support;
 COMMENT ON FUNCTION @extschema@.bsperm_rls_check(jsonb, text) IS
   'true when the current identity''s decision for the permission lets this entity through; the test in bsperm''s row-level security policies';
