@@ -14,5 +14,7 @@ SELECT ratio, round(value::numeric, 3) AS value FROM m, LATERAL (VALUES
  ('DENY user under RLS, milliseconds (target <= 1)', (j->>'count.deny_rls')::float8),
  ('user''s own filter under RLS (ALLOW user) / same filter without RLS (target <= 2)', (j->>'userfilter.rls')::float8 / (j->>'userfilter.unprotected')::float8),
  ('user''s own filter under a conditional policy / same filter without RLS', (j->>'userfilter.cond_rls')::float8 / (j->>'userfilter.unprotected')::float8),
+ ('listing under a selective policy, ORDER BY entity_ref LIMIT 20 / the same by hand (target <= 1.3)', (j->>'listing.rls')::float8 / (j->>'listing.hand_indexed')::float8),
+ ('next page (keyset) under a selective policy / the same by hand (target <= 1.3)', (j->>'listing.rls_keyset')::float8 / (j->>'listing.hand_keyset')::float8),
  ('per-row bsperm_matches (seq scan) / selective RLS read', (j->>'perrow.bsperm_matches')::float8 / (j->>'owner.rls')::float8)
 ) v(ratio, value) ORDER BY 1;

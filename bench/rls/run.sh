@@ -92,6 +92,8 @@ for n in ${BENCH_RLS_SIZES:-100000 1000000}; do
 	echo "-- plans"
 	$P -c "SET ROLE bsperm_bench_app" -c "BEGIN" -c "SELECT bsperm.bsperm_set_user('user:default/alice', ARRAY['user:default/alice','group:default/team-1','group:default/team-2'])" \
 	   -c "EXPLAIN (COSTS OFF) SELECT count(*) FROM bsperm.entities" -c "COMMIT" | grep -v '^$'
+	$P -c "SET ROLE bsperm_bench_app" -c "BEGIN" -c "SELECT bsperm.bsperm_set_user('user:default/alice', ARRAY['user:default/alice','group:default/team-1','group:default/team-2'])" \
+	   -c "EXPLAIN (ANALYZE, COSTS ON, TIMING OFF, SUMMARY OFF) SELECT entity_ref FROM bsperm.entities ORDER BY entity_ref LIMIT 20" -c "COMMIT" | grep -v '^$'
 	$P -c "SET ROLE bsperm_bench_app" -c "BEGIN" -c "SELECT bsperm.bsperm_set_user('user:default/carol')" \
 	   -c "EXPLAIN (COSTS OFF) SELECT count(*) FROM bsperm.entities" -c "COMMIT" | grep -v '^$'
 	$P -c "SET ROLE bsperm_bench_app" -c "BEGIN" -c "SELECT bsperm.bsperm_set_user('user:default/eve')" \
