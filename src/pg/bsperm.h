@@ -3,9 +3,13 @@
  *	  Server glue shared by bsperm's SQL-callable C functions.
  *
  * The glue is thin: it converts between PostgreSQL values and the core
- * (src/core), maps core errors to ereport, and caches compiled filters.
- * Memory rules: core allocations come from palloc_extended(NO_OOM) in the
- * caller's context; json-c trees never leave the core (bsp_doc.h).
+ * (src/core), maps core errors to ereport, renders SQL, and caches
+ * compiled filters.  Memory rules: core allocations come from
+ * palloc_extended(NO_OOM) in the context an arena names; a cached filter
+ * keeps what it compiled in its own context and everything per entity in
+ * a row context reset before each entity; json-c trees never leave the
+ * core (bsp_doc.h).  The core never raises: it returns an error (or stops
+ * a walk when cancel_requested says so) and the glue raises afterwards.
  *-------------------------------------------------------------------------
  */
 #ifndef BSPERM_H

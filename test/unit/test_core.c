@@ -14,6 +14,7 @@
 #include "bsp_flatten.h"
 #include "unit.h"
 #include "unit_eval.h"
+#include "unit_jsonb.h"
 
 static const bsp_limits limits = {64, 20000, 10000, NULL, NULL};
 
@@ -373,6 +374,7 @@ static void
 test_pruning_property(void)
 {
 	int			iter,
+				jsonb_mismatches = 0,
 				mismatches = 0,
 				trues = 0,
 				total = 0;
@@ -400,6 +402,9 @@ test_pruning_property(void)
 						r4;
 
 			unit_eval_both(&ua.arena, flt, e, &r1, &r2);
+			/* the server's jsonb walk gives the same rows and answer */
+			if (!unit_jsonb_agrees(e, (const bsp_filter *const *) &flt, 1))
+				jsonb_mismatches++;
 			/* reusing a flattener after reset gives the same answer */
 			bsp_match_init(&m1, &ua.arena, flt);
 			bsp_match_reset(&m1);
@@ -436,6 +441,8 @@ test_pruning_property(void)
 		unit_arena_free(&ua);
 	}
 	CHECK(mismatches == 0, "pruned evaluation equals full evaluation on %d random cases (%d true)", total, trues);
+	CHECK(jsonb_mismatches == 0, "the jsonb walk (as encoded by the server) agrees on all %d cases (%d disagree)",
+		  total, jsonb_mismatches);
 	CHECK(trues > total / 10 && trues < total * 9 / 10, "random cases are balanced (%d of %d true)", trues, total);
 }
 

@@ -1,8 +1,9 @@
 /*
- * fuzz_jsonb.c - the fuzzer's jsonb half: encodes a json-c tree in jsonb's
- * binary format and checks that the server's jsonb walk
- * (src/pg/pg_jsonb_walk.c) gives the flattener exactly the rows the test
- * json-c walk gives it (test/unit/unit_walk.h, in jsonb's key order).
+ * unit_jsonb.c - encodes a json-c tree in jsonb's binary format and checks
+ * that the server's jsonb walk (src/pg/pg_jsonb_walk.c) gives the
+ * flattener exactly the rows the reference json-c walk gives it
+ * (unit_walk.h, in jsonb's key order).  Used by the property test in
+ * test_core.c and by the fuzzer (test/fuzz).
  *
  * The encoder follows jsonb_util.c's convertToJsonb: a varlena header,
  * then per container a header word (count | JB_FOBJECT / JB_FARRAY, plus
@@ -36,10 +37,10 @@
 #include "bsp_filter.h"
 #include "bsp_flatten.h"
 #include "pg_jsonb_walk.h"
-#include "../unit/unit.h"
-#include "../unit/unit_walk.h"
+#include "unit.h"
+#include "unit_walk.h"
 
-#include "fuzz_jsonb.h"
+#include "unit_jsonb.h"
 
 typedef struct jbuf
 {
@@ -238,7 +239,7 @@ collect_seq(void *ctx, const char *k, size_t kl, const char *v, size_t vl)
 	return bsp_sbuf_putc(b, '\0');
 }
 
-static void
+static bool
 compare_rows(bsp_arena *a, const bsp_filter *interest, json_object *e,
 			 const Jsonb *jb)
 {
@@ -256,12 +257,12 @@ compare_rows(bsp_arena *a, const bsp_filter *interest, json_object *e,
 	bsp_flat_init(&f2, a, interest, collect_seq, &s2);
 	bsp_jsonb_flatten(&f1, &jb->root, &w);
 	bsp_flatten_json_sorted(&f2, e);
-	if (f1.failed != f2.failed || s1.failed || s2.failed || s1.len != s2.len ||
-		(s1.len && memcmp(s1.data, s2.data, s1.len) != 0))
-		abort();				/* the server's walk disagrees with the reference */
+	/* does the server's walk agree with the reference? */
+	return f1.failed == f2.failed && !s1.failed && !s2.failed && s1.len == s2.len &&
+		(s1.len == 0 || memcmp(s1.data, s2.data, s1.len) == 0);
 }
 
-static void
+static bool
 compare_match(bsp_arena *a, const bsp_filter *f, json_object *e, const Jsonb *jb)
 {
 	bsp_match	m1,
@@ -281,24 +282,23 @@ compare_match(bsp_arena *a, const bsp_filter *f, json_object *e, const Jsonb *jb
 	bsp_flat_init(&f2, a, NULL, bsp_match_row, &m2);
 	bsp_jsonb_flatten(&f1, &jb->root, &w);
 	bsp_flatten_json_sorted(&f2, e);
-	if (bsp_filter_eval(f, m1.hit) != bsp_filter_eval(f, m2.hit))
-		abort();
+	return bsp_filter_eval(f, m1.hit) == bsp_filter_eval(f, m2.hit);
 }
 
-void
-fuzz_jsonb_compare(json_object *e, const bsp_filter *const *filters, int nfilters)
+bool
+unit_jsonb_agrees(json_object *e, const bsp_filter *const *filters, int nfilters)
 {
 	unit_arena	ua;
 	Jsonb	   *jb = encode_jsonb(e);
+	bool		ok;
 	int			i;
 
 	unit_arena_init(&ua);
-	compare_rows(&ua.arena, NULL, e, jb);
-	for (i = 0; i < nfilters; i++)
-	{
-		compare_rows(&ua.arena, filters[i], e, jb);
-		compare_match(&ua.arena, filters[i], e, jb);
-	}
+	ok = compare_rows(&ua.arena, NULL, e, jb);
+	for (i = 0; i < nfilters && ok; i++)
+		ok = compare_rows(&ua.arena, filters[i], e, jb) &&
+			compare_match(&ua.arena, filters[i], e, jb);
 	unit_arena_free(&ua);
 	free(jb);
+	return ok;
 }
