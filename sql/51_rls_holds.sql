@@ -192,6 +192,35 @@ DROP SCHEMA holds CASCADE;
 -- dropped tables leave no row behind
 SELECT count(*) AS dangling FROM bsperm.protected_tables WHERE relid::text NOT IN ('bsperm.entities');
 
+-- The executor-start check: a decision that changed without any invalidation
+-- reaching the plan (a policy function reading a table nobody told bsperm
+-- about) is never run with; the statement fails with 40001 and the next one
+-- is planned with the new decision.
+CREATE TABLE public.holds_switch (allow boolean);
+INSERT INTO public.holds_switch VALUES (true);
+CREATE FUNCTION public.holds_policy(request jsonb, "user" jsonb) RETURNS jsonb LANGUAGE sql STABLE AS
+  $$ SELECT CASE WHEN (SELECT allow FROM public.holds_switch) THEN '{"result":"ALLOW"}'::jsonb
+                 ELSE '{"result":"DENY"}'::jsonb END $$;
+GRANT SELECT ON public.holds_switch TO regress_holds_app;
+INSERT INTO bsperm.policy_config (policy, policy_function) VALUES ('function', 'public.holds_policy(jsonb,jsonb)');
+SET ROLE regress_holds_app;
+PREPARE guarded AS SELECT count(*) FROM bsperm.entities;
+SET plan_cache_mode = force_generic_plan;
+EXECUTE guarded;
+RESET ROLE;
+UPDATE public.holds_switch SET allow = false;   -- no trigger: no invalidation
+SET ROLE regress_holds_app;
+\set VERBOSITY sqlstate
+EXECUTE guarded;
+\set VERBOSITY default
+EXECUTE guarded;
+RESET plan_cache_mode;
+DEALLOCATE guarded;
+RESET ROLE;
+DELETE FROM bsperm.policy_config;
+DROP FUNCTION public.holds_policy(jsonb, jsonb);
+DROP TABLE public.holds_switch;
+
 DROP FUNCTION public.holds_estimate(text);
 DROP FUNCTION public.holds_loop();
 DROP FUNCTION public.holds_names();
