@@ -46,6 +46,6 @@ _PG_init(void)
 							10000, 1, 10000000,
 							PGC_SUSET, 0, NULL, NULL, NULL);
 	bsperm_policy_init();		/* decisions and identities (pg_policy.c) */
-	bsperm_rls_init();			/* row-level security (pg_rls.c) */
+	bsperm_rls_init();			/* row-level security (pg_rls_plans.c) */
 	MarkGUCPrefixReserved("bsperm");
 }

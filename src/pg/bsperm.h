@@ -132,12 +132,10 @@ extern void bsperm_filter_sql(StringInfo out, const bsp_fnode *n,
 extern const char *bsperm_schema_quoted(FunctionCallInfo fcinfo);
 
 /*
- * Row-level security (pg_rls.c).  Plans fold the current identity's
+ * Row-level security (pg_rls_plans.c).  Plans fold the current identity's
  * decisions in, so every change of identity must call
- * bsperm_identity_changed(); bsperm_policy_epoch increases whenever
- * committed policy data changes (decision caches compare against it).
+ * bsperm_identity_changed(), which invalidates those plans in this backend.
  */
-extern uint64 bsperm_policy_epoch;
 extern void bsperm_identity_changed(void);
 extern void bsperm_rls_init(void);	/* from _PG_init */
 

@@ -7,7 +7,9 @@
  * it here with the jsonb the plan carries); the GIN scan's extractQuery,
  * the per-row recheck and every @~ call site then find it by the bytes of
  * their argument instead of reading the document through its text form.
- * Any other valid EntityFilter is put here the first time it is compiled.
+ * A filter given as a Const is put here when a call site compiles it; a
+ * document computed per row is only looked up, never put, so a scan of
+ * row-dependent filters does not churn the slots.
  *
  * Memory: a fixed number of slots, each with its own context under
  * TopMemoryContext, replaced least recently used first; documents larger

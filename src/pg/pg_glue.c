@@ -121,7 +121,7 @@ compile_or_null(Jsonb *doc, BspermDocKind kind, bsp_arena *arena,
 
 	bsp_error_clear(err);
 	bsperm_current_limits(&limits);
-	/* a filter compiled before (a policy's, at planning) is not read again */
+	/* a filter compiled before (a policy's at planning, a Const's) is not read again */
 	if (kind == BSPERM_DOC_FILTER && (filter = bsperm_filter_cache_get(doc, &limits, arena)) != NULL)
 		return filter;
 	text = JsonbToCString(NULL, &doc->root, VARSIZE(doc));
@@ -134,8 +134,6 @@ compile_or_null(Jsonb *doc, BspermDocKind kind, bsp_arena *arena,
 	/* never quiet about running out of memory or being canceled */
 	if (!ok && (err->kind == BSP_ERR_OOM || err->kind == BSP_ERR_CANCELED))
 		bsperm_report_error(err, "");
-	if (ok && kind == BSPERM_DOC_FILTER)
-		bsperm_filter_cache_put(doc, &limits, filter);
 	return ok ? filter : NULL;
 }
 
@@ -252,11 +250,19 @@ bsperm_cached_filter(FunctionCallInfo fcinfo, int argno, BspermDocKind kind,
 		bsp_flat_init(&c->flat, &c->arena, c->filter, bsp_match_row, &c->match);
 		c->leafless = bsperm_filter_is_constant(c->filter, &c->leafless_value);
 	}
+	c->constant = arg_is_const(fcinfo->flinfo, argno);
+	/* a document that stays (a Const) is kept compiled; one per row is not */
+	if (c->filter && c->constant && kind == BSPERM_DOC_FILTER)
+	{
+		bsp_limits	limits;
+
+		bsperm_current_limits(&limits);
+		bsperm_filter_cache_put(doc, &limits, c->filter);
+	}
 	c->doc = palloc(len);
 	memcpy(c->doc, doc, len);
 	c->doclen = len;
 	c->kind = kind;
-	c->constant = arg_is_const(fcinfo->flinfo, argno);
 	MemoryContextSwitchTo(old);
 	return c;
 }

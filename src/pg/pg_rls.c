@@ -237,13 +237,17 @@ static SiteCache *
 site_decision(FunctionCallInfo fcinfo, text *permission)
 {
 	SiteCache  *c = (SiteCache *) fcinfo->flinfo->fn_extra;
-	char	   *perm = text_to_cstring(permission);
+	char	   *perm;
 	RlsDecision d;
 	MemoryContext old;
 
+	/* per row: compare, do not copy */
 	if (c && c->statement == bsperm_rls_statement && c->generation == bsperm_rls_generation &&
-		c->user == GetUserId() && strcmp(c->permission, perm) == 0)
+		c->user == GetUserId() && c->permission != NULL &&
+		strlen(c->permission) == VARSIZE_ANY_EXHDR(permission) &&
+		memcmp(c->permission, VARDATA_ANY(permission), VARSIZE_ANY_EXHDR(permission)) == 0)
 		return c;
+	perm = text_to_cstring(permission);
 	if (c == NULL)
 	{
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(SiteCache));
@@ -363,8 +367,9 @@ allow_node(PlannerInfo *root, Node *entity)
 	return (Node *) nt;
 }
 
+/* entity @~ rhs, with bsperm's operator */
 static Node *
-filter_node(Node *entity, Jsonb *filter)
+matches_node(Node *entity, Expr *rhs)
 {
 	Oid			opno = OpernameGetOprid(list_make2(makeString("bsperm"), makeString("@~")),
 										JSONBOID, JSONBOID);
@@ -372,12 +377,18 @@ filter_node(Node *entity, Jsonb *filter)
 
 	if (!OidIsValid(opno))
 		elog(ERROR, "operator bsperm.@~(jsonb, jsonb) does not exist");
-	op = (OpExpr *) make_opclause(opno, BOOLOID, false, (Expr *) entity,
-								  (Expr *) makeConst(JSONBOID, -1, InvalidOid, -1,
-													 JsonbPGetDatum(filter), false, false),
+	op = (OpExpr *) make_opclause(opno, BOOLOID, false, (Expr *) entity, rhs,
 								  InvalidOid, InvalidOid);
 	op->opfuncid = get_opcode(opno);
 	return (Node *) op;
+}
+
+/* entity @~ '<filter>': the decision folded in */
+static Node *
+filter_node(Node *entity, Jsonb *filter)
+{
+	return matches_node(entity, (Expr *) makeConst(JSONBOID, -1, InvalidOid, -1,
+												   JsonbPGetDatum(filter), false, false));
 }
 
 /* entity @~ bsperm_rls_filter('<permission>'): the decision made when it runs. */
@@ -387,16 +398,9 @@ runtime_filter_node(Node *entity, Const *perm)
 	Oid			argtypes[1] = {TEXTOID};
 	Oid			fn = LookupFuncName(list_make2(makeString("bsperm"), makeString("bsperm_rls_filter")),
 									1, argtypes, false);
-	Oid			opno = OpernameGetOprid(list_make2(makeString("bsperm"), makeString("@~")),
-										JSONBOID, JSONBOID);
-	OpExpr	   *op;
 
-	op = (OpExpr *) make_opclause(opno, BOOLOID, false, (Expr *) entity,
-								  (Expr *) makeFuncExpr(fn, JSONBOID, list_make1(perm), InvalidOid,
-														InvalidOid, COERCE_EXPLICIT_CALL),
-								  InvalidOid, InvalidOid);
-	op->opfuncid = get_opcode(opno);
-	return (Node *) op;
+	return matches_node(entity, (Expr *) makeFuncExpr(fn, JSONBOID, list_make1(perm), InvalidOid,
+													  InvalidOid, COERCE_EXPLICIT_CALL));
 }
 
 /* Folds bsperm_rls_check(entity, '<permission>') while a query is planned. */

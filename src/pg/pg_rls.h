@@ -45,8 +45,6 @@ extern char *bsperm_rls_token(const char *permission, const RlsDecision *d);
 
 /* ---- pg_rls_plans.c ---- */
 
-extern void bsperm_rls_plans_init(void);	/* hooks and callbacks, from _PG_init */
-
 /*
  * True while a query is being planned by the planner hook: only then may a
  * decision be folded (the hook then makes the plan depend on it).

@@ -81,7 +81,6 @@
 
 uint64		bsperm_rls_statement = 0;
 uint64		bsperm_rls_generation = 0;
-uint64		bsperm_policy_epoch = 1;
 
 typedef struct PlanFrame
 {
@@ -170,7 +169,6 @@ marker_callback(Datum arg, Oid relid)
 	if (relid == InvalidOid || relid == marker_oid || !OidIsValid(marker_oid))
 	{
 		bsperm_rls_generation++;
-		bsperm_policy_epoch++;
 		if (!local_inval_running && (relid == InvalidOid || relid == marker_oid))
 			policy_inval_in_xact = true;
 	}
@@ -527,7 +525,7 @@ bsperm_policy_changed(PG_FUNCTION_ARGS)
 }
 
 void
-bsperm_rls_plans_init(void)
+bsperm_rls_init(void)
 {
 	CacheRegisterRelcacheCallback(marker_callback, (Datum) 0);
 	RegisterXactCallback(rls_xact_callback, NULL);
@@ -541,11 +539,4 @@ bsperm_rls_plans_init(void)
 	ProcessUtility_hook = rls_utility;
 	prev_post_parse = post_parse_analyze_hook;
 	post_parse_analyze_hook = rls_post_parse;
-}
-
-/* Kept for bsperm.h's callers. */
-void
-bsperm_rls_init(void)
-{
-	bsperm_rls_plans_init();
 }
