@@ -56,15 +56,15 @@ SELECT bsperm_matches('{"kind":"Component"}', '{"anyOf":[{"rule":"IS_ENTITY_KIND
 SELECT bsperm_criteria_sql('{"rule":"HAS_LABEL","resourceType":"catalog-entity","params":{}}');
 
 -- SQLSTATEs: 22023 invalid_parameter_value, 42704 undefined_object, 54000 program_limit_exceeded
-CREATE FUNCTION pg_temp.sqlstate_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+CREATE FUNCTION pg_temp._sqlstate_of(q text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
   EXECUTE q;
   RETURN 'no error';
 EXCEPTION WHEN OTHERS THEN
   RETURN SQLSTATE || ': ' || SQLERRM;
 END $$;
-SELECT pg_temp.sqlstate_of($$SELECT bsperm_validate_criteria('{"anyOf":[]}')$$);
-SELECT pg_temp.sqlstate_of($$SELECT bsperm_validate_criteria('{"rule":"NO_SUCH","resourceType":"catalog-entity","params":{}}')$$);
+SELECT pg_temp._sqlstate_of($$SELECT bsperm_validate_criteria('{"anyOf":[]}')$$);
+SELECT pg_temp._sqlstate_of($$SELECT bsperm_validate_criteria('{"rule":"NO_SUCH","resourceType":"catalog-entity","params":{}}')$$);
 
 -- limits: generous by default, adjustable by a superuser only
 SELECT jsonb_array_length(bsperm_validate_criteria(

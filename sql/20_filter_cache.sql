@@ -5,7 +5,7 @@ CREATE EXTENSION IF NOT EXISTS bsperm;
 SET search_path = bsperm, public;
 
 -- @~ with a filter in a variable, in a simple expression and in a query
-CREATE FUNCTION pg_temp.loop_filters(e jsonb) RETURNS TABLE (f jsonb, simple bool, in_query bool)
+CREATE FUNCTION pg_temp._loop_filters(e jsonb) RETURNS TABLE (f jsonb, simple bool, in_query bool)
 LANGUAGE plpgsql AS $$
 DECLARE
   flt jsonb;
@@ -24,10 +24,10 @@ BEGIN
     RETURN NEXT;
   END LOOP;
 END $$;
-SELECT * FROM pg_temp.loop_filters('{"kind":"Component","metadata":{"name":"a"}}');
+SELECT * FROM pg_temp._loop_filters('{"kind":"Component","metadata":{"name":"a"}}');
 
 -- bsperm_matches with criteria in a variable
-CREATE FUNCTION pg_temp.loop_criteria(e jsonb) RETURNS TABLE (kinds text, simple bool, in_query bool)
+CREATE FUNCTION pg_temp._loop_criteria(e jsonb) RETURNS TABLE (kinds text, simple bool, in_query bool)
 LANGUAGE plpgsql AS $$
 DECLARE
   k text;
@@ -42,7 +42,7 @@ BEGIN
     RETURN NEXT;
   END LOOP;
 END $$;
-SELECT * FROM pg_temp.loop_criteria('{"kind":"API","metadata":{"name":"a"}}');
+SELECT * FROM pg_temp._loop_criteria('{"kind":"API","metadata":{"name":"a"}}');
 
 -- a prepared statement keeps one plan for different parameter values
 PREPARE m(jsonb) AS SELECT '{"kind":"Group"}'::jsonb @~ $1;

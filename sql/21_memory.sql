@@ -5,7 +5,7 @@
 CREATE EXTENSION IF NOT EXISTS bsperm;
 SET search_path = bsperm, public;
 
-CREATE FUNCTION pg_temp.bsperm_bytes() RETURNS bigint LANGUAGE sql VOLATILE AS
+CREATE FUNCTION pg_temp._bsperm_bytes() RETURNS bigint LANGUAGE sql VOLATILE AS
 $$ SELECT coalesce(sum(total_bytes), 0)::bigint FROM pg_catalog.pg_backend_memory_contexts
    WHERE name LIKE 'bsperm%' $$;
 
@@ -13,8 +13,8 @@ $$ SELECT coalesce(sum(total_bytes), 0)::bigint FROM pg_catalog.pg_backend_memor
 -- and a label array; the filter and the criteria read all of them
 SELECT count(*) FILTER (WHERE e @~ '{"anyOf":[{"key":"spec.l0"},{"key":"metadata.tags.t3"},{"key":"relations.ownedby","values":["group:default/team-7"]}]}') AS filter_hits,
        count(*) FILTER (WHERE bsperm_matches(e, '{"anyOf":[{"rule":"HAS_SPEC","resourceType":"catalog-entity","params":{"key":"l1"}},{"rule":"IS_ENTITY_OWNER","resourceType":"catalog-entity","params":{"claims":["group:default/team-7"]}}]}')) AS criteria_hits,
-       max(CASE WHEN i % 100000 = 0 THEN pg_temp.bsperm_bytes() END) AS peak_bytes,
-       max(CASE WHEN i % 100000 = 0 THEN pg_temp.bsperm_bytes() END) < 4 * 1024 * 1024 AS bounded
+       max(CASE WHEN i % 100000 = 0 THEN pg_temp._bsperm_bytes() END) AS peak_bytes,
+       max(CASE WHEN i % 100000 = 0 THEN pg_temp._bsperm_bytes() END) < 4 * 1024 * 1024 AS bounded
 FROM (SELECT i, jsonb_build_object(
         'kind', 'Component',
         'metadata', jsonb_build_object('name', 'e' || i, 'tags', jsonb_build_array('t' || (i % 5), 'java')),

@@ -37,7 +37,7 @@ RESET enable_seqscan;
 -- key enters the de-duplication set: flattening the 50,000-member entity
 -- 100 times is canceled after 200 ms, not after the first flattening ends
 -- (the old code took seconds for one, and checked only between rows)
-CREATE FUNCTION pg_temp.canceled_within(q text, bound interval) RETURNS text LANGUAGE plpgsql AS $$
+CREATE FUNCTION pg_temp._canceled_within(q text, bound interval) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   t0 timestamptz := clock_timestamp();
 BEGIN
@@ -49,8 +49,8 @@ END $$;
 CREATE TABLE big_copy (e jsonb);
 CREATE INDEX big_copy_bsperm ON big_copy USING gin (e bsperm_entity_ops);
 SET statement_timeout = '200ms';
-SELECT pg_temp.canceled_within($$INSERT INTO big_copy SELECT e FROM big, generate_series(1, 100) g WHERE id = 1$$, '2 s');
-SELECT pg_temp.canceled_within($$SELECT sum((SELECT count(*) FROM bsperm_search_rows(e) WHERE g > 0))
+SELECT pg_temp._canceled_within($$INSERT INTO big_copy SELECT e FROM big, generate_series(1, 100) g WHERE id = 1$$, '2 s');
+SELECT pg_temp._canceled_within($$SELECT sum((SELECT count(*) FROM bsperm_search_rows(e) WHERE g > 0))
   FROM big, generate_series(1, 100) g WHERE id = 1$$, '2 s');
 -- the 500,000-member entity: the flattening itself is canceled
 INSERT INTO big_copy SELECT e FROM big, generate_series(1, 50) g WHERE id = 2;

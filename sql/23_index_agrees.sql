@@ -31,21 +31,21 @@ ANALYZE flts;
 -- one answer per path; a nested loop feeds each filter to the inner scan
 SET enable_hashjoin = off;
 SET enable_mergejoin = off;
-CREATE FUNCTION pg_temp.by_filter() RETURNS TABLE (id int, n bigint) LANGUAGE sql AS $$
+CREATE FUNCTION pg_temp._by_filter() RETURNS TABLE (id int, n bigint) LANGUAGE sql AS $$
   SELECT f.id, (SELECT count(*) FROM gents e WHERE e.entity @~ f.f) FROM flts f ORDER BY f.id $$;
-CREATE FUNCTION pg_temp.joined() RETURNS TABLE (id int, n bigint) LANGUAGE sql AS $$
+CREATE FUNCTION pg_temp._joined() RETURNS TABLE (id int, n bigint) LANGUAGE sql AS $$
   SELECT f.id, count(e.id) FROM flts f LEFT JOIN gents e ON e.entity @~ f.f GROUP BY f.id ORDER BY f.id $$;
 
 -- sequential scans
 SET enable_indexscan = off;
 SET enable_bitmapscan = off;
-CREATE TEMP TABLE seq AS SELECT s.id, s.n AS sub, j.n AS joined FROM pg_temp.by_filter() s JOIN pg_temp.joined() j USING (id);
+CREATE TEMP TABLE seq AS SELECT s.id, s.n AS sub, j.n AS joined FROM pg_temp._by_filter() s JOIN pg_temp._joined() j USING (id);
 EXPLAIN (COSTS OFF) SELECT f.id, count(e.id) FROM flts f LEFT JOIN gents e ON e.entity @~ f.f GROUP BY f.id;
 -- the index
 SET enable_seqscan = off;
 SET enable_bitmapscan = on;
 EXPLAIN (COSTS OFF) SELECT f.id, count(e.id) FROM flts f LEFT JOIN gents e ON e.entity @~ f.f GROUP BY f.id;
-CREATE TEMP TABLE idx AS SELECT s.id, s.n AS sub, j.n AS joined FROM pg_temp.by_filter() s JOIN pg_temp.joined() j USING (id);
+CREATE TEMP TABLE idx AS SELECT s.id, s.n AS sub, j.n AS joined FROM pg_temp._by_filter() s JOIN pg_temp._joined() j USING (id);
 RESET enable_seqscan;
 RESET enable_indexscan;
 RESET enable_bitmapscan;

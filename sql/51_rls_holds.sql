@@ -26,7 +26,7 @@ INSERT INTO bsperm.role_users (role_name, user_ref, ownership_refs) VALUES
  ('regress_holds_alice', 'user:default/alice', '{user:default/alice,group:default/team-a}'),
  ('regress_holds_bob', 'user:default/bob', '{user:default/bob,group:default/team-b}');
 GRANT SELECT ON bsperm.entities TO regress_holds_app, regress_holds_shared;
-CREATE FUNCTION public.holds_names() RETURNS text LANGUAGE sql STABLE AS
+CREATE FUNCTION public._holds_names() RETURNS text LANGUAGE sql STABLE AS
   $$ SELECT coalesce(string_agg(entity->'metadata'->>'name', ',' ORDER BY 1), '(none)') FROM bsperm.entities $$;
 
 -- @~ keeps SQL's NULL semantics (it used to be folded to true/false/IS NOT NULL)
@@ -38,7 +38,7 @@ SELECT count(*) AS not_allof FROM bsperm.entities e WHERE NOT (e.entity OPERATOR
 
 -- a superuser pooler switching users with SET SESSION AUTHORIZATION and a shared role:
 -- one prepared statement, each user its own rows, with generic and custom plans
-PREPARE pooled AS SELECT public.holds_names();
+PREPARE pooled AS SELECT public._holds_names();
 SET plan_cache_mode = force_generic_plan;
 SET SESSION AUTHORIZATION regress_holds_alice; SET ROLE regress_holds_shared;
 EXECUTE pooled;
@@ -74,7 +74,7 @@ RESET ROLE;
 DROP DOMAIN public.readable_entity;
 
 -- a PL/pgSQL loop over identities reuses its plan: each iteration gets its own decision
-CREATE FUNCTION public.holds_loop() RETURNS text LANGUAGE plpgsql AS $$
+CREATE FUNCTION public._holds_loop() RETURNS text LANGUAGE plpgsql AS $$
 DECLARE u text; out text := '';
 BEGIN
   FOREACH u IN ARRAY ARRAY['alice', 'bob', 'carol', 'dave', 'alice'] LOOP
@@ -85,7 +85,7 @@ BEGIN
   RETURN out;
 END $$;
 SET ROLE regress_holds_app;
-BEGIN; SELECT public.holds_loop(); COMMIT;
+BEGIN; SELECT public._holds_loop(); COMMIT;
 RESET ROLE;
 
 -- only plans that fold a decision depend on the marker; others are not invalidated by identity changes
@@ -98,7 +98,7 @@ INSERT INTO bsperm.entities (entity)
                             'relations', jsonb_build_array(jsonb_build_object('type', 'ownedBy', 'targetRef', 'group:default/hidden')))
     FROM generate_series(1, 2000) i;
 ANALYZE bsperm.entities;
-CREATE FUNCTION public.holds_estimate(q text) RETURNS float8 LANGUAGE plpgsql AS $$
+CREATE FUNCTION public._holds_estimate(q text) RETURNS float8 LANGUAGE plpgsql AS $$
 DECLARE j json;
 BEGIN
   EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j;
@@ -106,14 +106,14 @@ BEGIN
 END $$;
 SET ROLE regress_holds_app;
 BEGIN; SELECT bsperm.bsperm_set_user('user:default/carol');
-SELECT public.holds_estimate($$SELECT * FROM bsperm.entities WHERE entity OPERATOR(bsperm.@~) '{"key":"kind","values":["secret"]}'$$)
-     = public.holds_estimate($$SELECT * FROM bsperm.entities WHERE entity OPERATOR(bsperm.@~) '{"key":"kind","values":["no-such-kind"]}'$$)
+SELECT public._holds_estimate($$SELECT * FROM bsperm.entities WHERE entity OPERATOR(bsperm.@~) '{"key":"kind","values":["secret"]}'$$)
+     = public._holds_estimate($$SELECT * FROM bsperm.entities WHERE entity OPERATOR(bsperm.@~) '{"key":"kind","values":["no-such-kind"]}'$$)
   AS hidden_and_absent_look_alike;
 COMMIT;
 RESET ROLE;
 -- the superuser (no row security) gets estimates from the statistics
-SELECT public.holds_estimate($$SELECT * FROM bsperm.entities WHERE entity OPERATOR(bsperm.@~) '{"key":"kind","values":["secret"]}'$$)
-     > 10 * public.holds_estimate($$SELECT * FROM bsperm.entities WHERE entity OPERATOR(bsperm.@~) '{"key":"kind","values":["no-such-kind"]}'$$)
+SELECT public._holds_estimate($$SELECT * FROM bsperm.entities WHERE entity OPERATOR(bsperm.@~) '{"key":"kind","values":["secret"]}'$$)
+     > 10 * public._holds_estimate($$SELECT * FROM bsperm.entities WHERE entity OPERATOR(bsperm.@~) '{"key":"kind","values":["no-such-kind"]}'$$)
   AS superuser_uses_statistics;
 DELETE FROM bsperm.entities WHERE entity->>'kind' = 'Secret';
 
@@ -198,11 +198,11 @@ SELECT count(*) AS dangling FROM bsperm.protected_tables WHERE relid::text NOT I
 -- is planned with the new decision.
 CREATE TABLE public.holds_switch (allow boolean);
 INSERT INTO public.holds_switch VALUES (true);
-CREATE FUNCTION public.holds_policy(request jsonb, "user" jsonb) RETURNS jsonb LANGUAGE sql STABLE AS
+CREATE FUNCTION public._holds_policy(request jsonb, "user" jsonb) RETURNS jsonb LANGUAGE sql STABLE AS
   $$ SELECT CASE WHEN (SELECT allow FROM public.holds_switch) THEN '{"result":"ALLOW"}'::jsonb
                  ELSE '{"result":"DENY"}'::jsonb END $$;
 GRANT SELECT ON public.holds_switch TO regress_holds_app;
-INSERT INTO bsperm.policy_config (policy, policy_function) VALUES ('function', 'public.holds_policy(jsonb,jsonb)');
+INSERT INTO bsperm.policy_config (policy, policy_function) VALUES ('function', 'public._holds_policy(jsonb,jsonb)');
 SET ROLE regress_holds_app;
 PREPARE guarded AS SELECT count(*) FROM bsperm.entities;
 SET plan_cache_mode = force_generic_plan;
@@ -218,12 +218,12 @@ RESET plan_cache_mode;
 DEALLOCATE guarded;
 RESET ROLE;
 DELETE FROM bsperm.policy_config;
-DROP FUNCTION public.holds_policy(jsonb, jsonb);
+DROP FUNCTION public._holds_policy(jsonb, jsonb);
 DROP TABLE public.holds_switch;
 
-DROP FUNCTION public.holds_estimate(text);
-DROP FUNCTION public.holds_loop();
-DROP FUNCTION public.holds_names();
+DROP FUNCTION public._holds_estimate(text);
+DROP FUNCTION public._holds_loop();
+DROP FUNCTION public._holds_names();
 DROP EXTENSION bsperm CASCADE;
 REVOKE bsperm_trusted FROM regress_holds_app, regress_holds_owner;
 DROP ROLE regress_holds_app;

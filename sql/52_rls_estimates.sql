@@ -25,7 +25,7 @@ INSERT INTO bsperm.conditional_policies (role, plugin_id, resource_type, actions
 CREATE ROLE regress_est_app LOGIN;
 GRANT bsperm_trusted TO regress_est_app;
 GRANT SELECT ON bsperm.entities TO regress_est_app;
-CREATE FUNCTION public.est_ratio(q text) RETURNS text LANGUAGE plpgsql AS $$
+CREATE FUNCTION public._est_ratio(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE j json; est float8; n bigint;
 BEGIN
   EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j;
@@ -33,7 +33,7 @@ BEGIN
   EXECUTE 'SELECT count(*) FROM (' || q || ') s' INTO n;
   RETURN CASE WHEN est BETWEEN n / 3.0 AND greatest(n * 3.0, 1) THEN 'within 3x' ELSE format('est %s, actual %s', est, n) END;
 END $$;
-CREATE FUNCTION public.est_plan(q text) RETURNS text LANGUAGE plpgsql AS $$
+CREATE FUNCTION public._est_plan(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE l text; out text := '';
 BEGIN
   FOR l IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
@@ -44,26 +44,26 @@ END $$;
 SET ROLE regress_est_app;
 -- selective (0.2%), medium (12.5%) and broad (about 50%) policies
 BEGIN; SELECT bsperm.bsperm_set_user('user:default/alice', ARRAY['group:default/team-7']) \g /dev/null
-SELECT 'selective' AS policy, public.est_ratio('SELECT * FROM bsperm.entities') AS estimate;
-SELECT public.est_plan('SELECT entity_ref FROM bsperm.entities ORDER BY entity_ref LIMIT 20') AS listing_plan;
+SELECT 'selective' AS policy, public._est_ratio('SELECT * FROM bsperm.entities') AS estimate;
+SELECT public._est_plan('SELECT entity_ref FROM bsperm.entities ORDER BY entity_ref LIMIT 20') AS listing_plan;
 COMMIT;
 BEGIN; SELECT bsperm.bsperm_set_user('user:default/ann') \g /dev/null
-SELECT 'medium' AS policy, public.est_ratio('SELECT * FROM bsperm.entities') AS estimate;
+SELECT 'medium' AS policy, public._est_ratio('SELECT * FROM bsperm.entities') AS estimate;
 COMMIT;
 BEGIN; SELECT bsperm.bsperm_set_user('user:default/hal') \g /dev/null
-SELECT 'broad' AS policy, public.est_ratio('SELECT * FROM bsperm.entities') AS estimate;
+SELECT 'broad' AS policy, public._est_ratio('SELECT * FROM bsperm.entities') AS estimate;
 COMMIT;
 RESET ROLE;
 -- without row security (the superuser), a user's own filters are estimated the same way
-SELECT f AS filter, public.est_ratio(format('SELECT * FROM bsperm.entities WHERE entity OPERATOR(bsperm.@~) %L', f)) AS estimate
+SELECT f AS filter, public._est_ratio(format('SELECT * FROM bsperm.entities WHERE entity OPERATOR(bsperm.@~) %L', f)) AS estimate
   FROM (VALUES ('{"key":"relations.ownedby","values":["group:default/team-9"]}'),
                ('{"key":"metadata.annotations.example.com/cluster","values":["c-4"]}'),
                ('{"key":"kind","values":["api"]}'),
                ('{"key":"kind","values":["api","component","group","user"]}'),
                ('{"allOf":[{"key":"kind","values":["api"]},{"key":"metadata.annotations.example.com/cluster","values":["c-9"]}]}'),
                ('{"not":{"key":"kind","values":["api"]}}')) v(f);
-DROP FUNCTION public.est_ratio(text);
-DROP FUNCTION public.est_plan(text);
+DROP FUNCTION public._est_ratio(text);
+DROP FUNCTION public._est_plan(text);
 DROP EXTENSION bsperm CASCADE;
 REVOKE bsperm_trusted FROM regress_est_app;
 DROP ROLE regress_est_app;
