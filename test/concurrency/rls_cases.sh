@@ -72,38 +72,38 @@ q D "COMMIT;" >/dev/null
 q D "DEALLOCATE rc_q;" >/dev/null
 q D "RESET plan_cache_mode;" >/dev/null
 
-echo "# a running PL/pgSQL loop: each iteration re-executes its cached plan, in one transaction"
-q ADMIN "SELECT pg_advisory_lock(4712), pg_advisory_lock(4713);" >/dev/null
-q_send D "DO \$\$ DECLARE n bigint; BEGIN
-  FOR i IN 1..3 LOOP
-    SELECT count(*) INTO n FROM bsperm.entities;
-    RAISE NOTICE 'iteration % sees %', i, n;
-    PERFORM pg_advisory_lock(4711 + i); PERFORM pg_advisory_unlock(4711 + i);
-  END LOOP; END \$\$;"
 WAITING="SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid ="
-wait_for "$WAITING 4712;" "1"
-q ADMIN "$REVOKE_DAVE" >/dev/null
-q ADMIN "SELECT pg_advisory_unlock(4712);" >/dev/null
-wait_for "$WAITING 4713;" "1"
-q ADMIN "$GRANT_DAVE" >/dev/null
-q ADMIN "SELECT pg_advisory_unlock(4713);" >/dev/null
-check "iterations see grant, revoke, grant" "$(q_wait D | grep -o 'iteration.*' | tr '\n' ';')" "iteration 1 sees 3;iteration 2 sees 0;iteration 3 sees 3;"
+# loop_across_changes LOCK BODY: run a DO block in D whose iteration i reads
+# (BODY, which raises a NOTICE) and then waits on advisory lock LOCK+i; ADMIN
+# revokes before iteration 2 and grants again before iteration 3; prints the
+# NOTICEs on one line
+loop_across_changes() {
+	local lock="$1" body="$2"
+	q ADMIN "SELECT pg_advisory_lock($((lock + 1))), pg_advisory_lock($((lock + 2)));" >/dev/null
+	q_send D "DO \$\$ DECLARE n bigint; BEGIN
+  FOR i IN 1..3 LOOP
+    $body
+    PERFORM pg_advisory_lock($lock + i); PERFORM pg_advisory_unlock($lock + i);
+  END LOOP; END \$\$;"
+	wait_for "$WAITING $((lock + 1));" "1"
+	q ADMIN "$REVOKE_DAVE" >/dev/null
+	q ADMIN "SELECT pg_advisory_unlock($((lock + 1)));" >/dev/null
+	wait_for "$WAITING $((lock + 2));" "1"
+	q ADMIN "$GRANT_DAVE" >/dev/null
+	q ADMIN "SELECT pg_advisory_unlock($((lock + 2)));" >/dev/null
+	q_wait D | grep -o 'sees:.*' | tr '\n' ';'
+}
+
+echo "# a running PL/pgSQL loop: each iteration re-executes its cached plan, in one transaction"
+check "iterations see grant, revoke, grant" \
+	"$(loop_across_changes 4711 "SELECT count(*) INTO n FROM bsperm.entities; RAISE NOTICE 'sees: %', n;")" \
+	"sees: 3;sees: 0;sees: 3;"
 
 echo "# an SQL function's statements, re-executed in a loop"
 q ADMIN "CREATE FUNCTION public.conc_count() RETURNS bigint LANGUAGE sql VOLATILE SET work_mem = '4MB' AS 'SELECT count(*) FROM bsperm.entities';" >/dev/null
-q ADMIN "SELECT pg_advisory_lock(4722), pg_advisory_lock(4723);" >/dev/null
-q_send D "DO \$\$ BEGIN
-  FOR i IN 1..3 LOOP
-    RAISE NOTICE 'call % sees %', i, public.conc_count();
-    PERFORM pg_advisory_lock(4721 + i); PERFORM pg_advisory_unlock(4721 + i);
-  END LOOP; END \$\$;"
-wait_for "$WAITING 4722;" "1"
-q ADMIN "$REVOKE_DAVE" >/dev/null
-q ADMIN "SELECT pg_advisory_unlock(4722);" >/dev/null
-wait_for "$WAITING 4723;" "1"
-q ADMIN "$GRANT_DAVE" >/dev/null
-q ADMIN "SELECT pg_advisory_unlock(4723);" >/dev/null
-check "SQL-function calls see grant, revoke, grant" "$(q_wait D | grep -o 'call.*' | tr '\n' ';')" "call 1 sees 3;call 2 sees 0;call 3 sees 3;"
+check "SQL-function calls see grant, revoke, grant" \
+	"$(loop_across_changes 4721 "RAISE NOTICE 'sees: %', public.conc_count();")" \
+	"sees: 3;sees: 0;sees: 3;"
 q ADMIN "DROP FUNCTION public.conc_count();" >/dev/null
 
 echo "# the extended protocol: Bind/Execute of a statement prepared once (pgbench -M prepared)"
