@@ -72,6 +72,13 @@ typedef struct bsp_rbac_cond_row
 	int			nnames;
 	const char *const *names;	/* permission names */
 	const void *conditions;		/* the caller's representation */
+	/*
+	 * The action of each name ({name, action} in the plugin's mapping), or
+	 * NULL: a name then matches whatever the request's action (rows written
+	 * before mappings carried actions).  As the RBAC plugin (8.1.3) does, a
+	 * {name, action} entry matches only a request with that action.
+	 */
+	const bsp_rbac_action *name_actions;
 } bsp_rbac_cond_row;
 
 typedef struct bsp_rbac_settings
