@@ -4,18 +4,19 @@
 -- (src/core/bsp_rbac_csv.c, src/core/bsp_yaml.c, libyaml): see doc/policy.md.
 -- Rows that come from a file carry its name in a "source" column; importing
 -- a file again makes those rows equal to the file and keeps the others
--- (added by hand: source NULL).
+-- (added by hand: source NULL).  Tables and internal helpers are in schema
+-- bsperm, user-facing functions in the extension's schema.
 
-ALTER TABLE @extschema@.roles
+ALTER TABLE bsperm.roles
   ADD COLUMN source text CONSTRAINT roles_source_check
     CHECK (source IN ('csv-file', 'conditional-policies-file', 'configuration'));
-ALTER TABLE @extschema@.role_members
+ALTER TABLE bsperm.role_members
   ADD COLUMN source text CONSTRAINT role_members_source_check
     CHECK (source IN ('csv-file', 'configuration'));
-ALTER TABLE @extschema@.permission_policies
+ALTER TABLE bsperm.permission_policies
   ADD COLUMN source text CONSTRAINT permission_policies_source_check
     CHECK (source IN ('csv-file', 'configuration'));
-ALTER TABLE @extschema@.conditional_policies
+ALTER TABLE bsperm.conditional_policies
   ADD COLUMN source text CONSTRAINT conditional_policies_source_check
     CHECK (source IN ('conditional-policies-file')),
   -- the action of each permission name ({name, action} in the plugin's
@@ -24,7 +25,7 @@ ALTER TABLE @extschema@.conditional_policies
     CHECK (permission_actions IS NULL OR
            (pg_catalog.cardinality(permission_actions) OPERATOR(pg_catalog.=) pg_catalog.cardinality(permissions)
             AND permission_actions OPERATOR(pg_catalog.<@) '{create,read,update,delete,use}'::text[]));
-ALTER TABLE @extschema@.superusers
+ALTER TABLE bsperm.superusers
   ADD COLUMN source text CONSTRAINT superusers_source_check CHECK (source IN ('configuration'));
 
 CREATE FUNCTION @extschema@.bsperm_parse_rbac_csv(csv text,
@@ -65,7 +66,7 @@ BEGIN
       -- the plugin refuses lines for roles another source owns (its validateSource)
       role_ref := CASE WHEN r.type OPERATOR(pg_catalog.=) 'g' THEN r.fields[2]
                        WHEN pg_catalog.starts_with(r.fields[1], 'role:') THEN r.fields[1] END;
-      SELECT ro.source INTO role_source FROM @extschema@.roles ro
+      SELECT ro.source INTO role_source FROM bsperm.roles ro
         WHERE ro.name OPERATOR(pg_catalog.=) role_ref;
       IF role_source IS NOT NULL AND role_source OPERATOR(pg_catalog.<>) 'csv-file' THEN
         why := pg_catalog.format('the role %s comes from the %s, not from the CSV file', role_ref,
@@ -88,37 +89,37 @@ BEGIN
   END LOOP;
 
   IF replace THEN
-    DELETE FROM @extschema@.permission_policies;
-    DELETE FROM @extschema@.role_members;
+    DELETE FROM bsperm.permission_policies;
+    DELETE FROM bsperm.role_members;
   ELSE
-    DELETE FROM @extschema@.permission_policies p WHERE p.source OPERATOR(pg_catalog.=) 'csv-file';
-    DELETE FROM @extschema@.role_members m WHERE m.source OPERATOR(pg_catalog.=) 'csv-file';
+    DELETE FROM bsperm.permission_policies p WHERE p.source OPERATOR(pg_catalog.=) 'csv-file';
+    DELETE FROM bsperm.role_members m WHERE m.source OPERATOR(pg_catalog.=) 'csv-file';
   END IF;
 
-  INSERT INTO @extschema@.roles (name, source)
+  INSERT INTO bsperm.roles (name, source)
     SELECT DISTINCT CASE WHEN l.type OPERATOR(pg_catalog.=) 'g' THEN l.fields[2] ELSE l.fields[1] END, 'csv-file'
       FROM bsperm_csv_lines l
      WHERE l.type OPERATOR(pg_catalog.=) 'g' OR pg_catalog.starts_with(l.fields[1], 'role:')
     ON CONFLICT (name) DO NOTHING;
-  INSERT INTO @extschema@.permission_policies (role, member, object, action, effect, source)
+  INSERT INTO bsperm.permission_policies (role, member, object, action, effect, source)
     SELECT CASE WHEN pg_catalog.starts_with(l.fields[1], 'role:') THEN l.fields[1] END,
            CASE WHEN NOT pg_catalog.starts_with(l.fields[1], 'role:') THEN l.fields[1] END,
            l.fields[2], l.fields[3], l.fields[4], 'csv-file'
       FROM bsperm_csv_lines l WHERE l.type OPERATOR(pg_catalog.=) 'p'
     ON CONFLICT DO NOTHING;
-  INSERT INTO @extschema@.role_members (role, member, source)
+  INSERT INTO bsperm.role_members (role, member, source)
     SELECT l.fields[2], l.fields[1], 'csv-file'
       FROM bsperm_csv_lines l WHERE l.type OPERATOR(pg_catalog.=) 'g'
     ON CONFLICT DO NOTHING;
   SELECT pg_catalog.count(*) INTO applied FROM bsperm_csv_lines;
 
   -- roles the file created and nothing names any more
-  DELETE FROM @extschema@.roles ro
+  DELETE FROM bsperm.roles ro
    WHERE ro.source OPERATOR(pg_catalog.=) 'csv-file'
-     AND NOT EXISTS (SELECT FROM @extschema@.role_members m WHERE m.role OPERATOR(pg_catalog.=) ro.name)
-     AND NOT EXISTS (SELECT FROM @extschema@.permission_policies p WHERE p.role OPERATOR(pg_catalog.=) ro.name)
-     AND NOT EXISTS (SELECT FROM @extschema@.conditional_policies c WHERE c.role OPERATOR(pg_catalog.=) ro.name)
-     AND NOT EXISTS (SELECT FROM @extschema@.policy_config pc WHERE pc.default_role OPERATOR(pg_catalog.=) ro.name);
+     AND NOT EXISTS (SELECT FROM bsperm.role_members m WHERE m.role OPERATOR(pg_catalog.=) ro.name)
+     AND NOT EXISTS (SELECT FROM bsperm.permission_policies p WHERE p.role OPERATOR(pg_catalog.=) ro.name)
+     AND NOT EXISTS (SELECT FROM bsperm.conditional_policies c WHERE c.role OPERATOR(pg_catalog.=) ro.name)
+     AND NOT EXISTS (SELECT FROM bsperm.policy_config pc WHERE pc.default_role OPERATOR(pg_catalog.=) ro.name);
   DROP TABLE bsperm_csv_lines;
   RETURN applied;
 END
@@ -143,7 +144,7 @@ DECLARE
   applied integer := 0;
   clash record;
 BEGIN
-  DELETE FROM @extschema@.conditional_policies c
+  DELETE FROM bsperm.conditional_policies c
    WHERE c.source OPERATOR(pg_catalog.=) 'conditional-policies-file';
   FOR r IN SELECT * FROM @extschema@.bsperm_parse_conditional_yaml(yaml) LOOP
     IF r.error IS NOT NULL THEN
@@ -173,7 +174,7 @@ BEGIN
       why := '''permissionMapping'' must be a non-empty array';
     ELSIF pg_catalog.jsonb_typeof(d->'conditions') IS DISTINCT FROM 'object' THEN
       why := '''conditions'' must be specified';
-    ELSIF NOT EXISTS (SELECT FROM @extschema@.roles ro WHERE ro.name OPERATOR(pg_catalog.=) (d->>'roleEntityRef')) THEN
+    ELSIF NOT EXISTS (SELECT FROM bsperm.roles ro WHERE ro.name OPERATOR(pg_catalog.=) (d->>'roleEntityRef')) THEN
       why := pg_catalog.format('the role %s does not exist (import the CSV file first)', d->>'roleEntityRef');
     ELSE
       named := pg_catalog.jsonb_typeof(d->'permissionMapping'->0) OPERATOR(pg_catalog.=) 'object';
@@ -216,7 +217,7 @@ BEGIN
     IF why IS NULL THEN
       -- the plugin refuses a policy whose mapping overlaps another of the
       -- same role, plugin and resource type (its throwOnConflict)
-      SELECT c.id INTO clash FROM @extschema@.conditional_policies c
+      SELECT c.id INTO clash FROM bsperm.conditional_policies c
        WHERE c.role OPERATOR(pg_catalog.=) (d->>'roleEntityRef')
          AND c.plugin_id OPERATOR(pg_catalog.=) (d->>'pluginId')
          AND c.resource_type OPERATOR(pg_catalog.=) (d->>'resourceType')
@@ -241,7 +242,7 @@ BEGIN
         MESSAGE = pg_catalog.format('skipping invalid conditional policy in document %s (line %s): %s', r.document, r.line, why);
       CONTINUE;
     END IF;
-    INSERT INTO @extschema@.conditional_policies
+    INSERT INTO bsperm.conditional_policies
         (role, plugin_id, resource_type, actions, permissions, permission_actions, conditions, source)
       VALUES (d->>'roleEntityRef', d->>'pluginId', d->>'resourceType', acts, names,
               CASE WHEN named THEN name_acts END, d->'conditions', 'conditional-policies-file');
@@ -281,21 +282,21 @@ BEGIN
   END IF;
 
   -- the rows of the previous configuration go first
-  DELETE FROM @extschema@.superusers s WHERE s.source OPERATOR(pg_catalog.=) 'configuration';
-  DELETE FROM @extschema@.role_members m WHERE m.source OPERATOR(pg_catalog.=) 'configuration';
-  DELETE FROM @extschema@.permission_policies p WHERE p.source OPERATOR(pg_catalog.=) 'configuration';
+  DELETE FROM bsperm.superusers s WHERE s.source OPERATOR(pg_catalog.=) 'configuration';
+  DELETE FROM bsperm.role_members m WHERE m.source OPERATOR(pg_catalog.=) 'configuration';
+  DELETE FROM bsperm.permission_policies p WHERE p.source OPERATOR(pg_catalog.=) 'configuration';
 
   -- admin.superUsers: [{name}], exact refs
   FOR e IN SELECT * FROM pg_catalog.jsonb_array_elements(COALESCE(config #> '{admin,superUsers}', '[]')) LOOP
-    INSERT INTO @extschema@.superusers (ref, source) VALUES (e->>'name', 'configuration') ON CONFLICT DO NOTHING;
+    INSERT INTO bsperm.superusers (ref, source) VALUES (e->>'name', 'configuration') ON CONFLICT DO NOTHING;
   END LOOP;
 
   -- admin.users: members of role:default/rbac_admin, lower-cased, with the
   -- admin role's permissions (the plugin's setAdminPermissions; it adds them
   -- even with no admin user)
-  INSERT INTO @extschema@.roles (name, source) VALUES (admin_role, 'configuration')
+  INSERT INTO bsperm.roles (name, source) VALUES (admin_role, 'configuration')
     ON CONFLICT (name) DO UPDATE SET source = 'configuration';
-  INSERT INTO @extschema@.permission_policies (role, object, action, effect, source) VALUES
+  INSERT INTO bsperm.permission_policies (role, object, action, effect, source) VALUES
     (admin_role, 'policy-entity', 'read', 'allow', 'configuration'),
     (admin_role, 'policy.entity.create', 'create', 'allow', 'configuration'),
     (admin_role, 'policy-entity', 'delete', 'allow', 'configuration'),
@@ -310,22 +311,22 @@ BEGIN
       RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
         MESSAGE = pg_catalog.format('invalid admin entity reference "%s": %s', e->>'name', COALESCE(why, 'missing'));
     END IF;
-    INSERT INTO @extschema@.role_members (role, member, source) VALUES (admin_role, ref, 'configuration')
+    INSERT INTO bsperm.role_members (role, member, source) VALUES (admin_role, ref, 'configuration')
       ON CONFLICT DO NOTHING;
   END LOOP;
 
   -- defaultPermissions: {defaultRole, basicPermissions: [{permission, action}]}
   IF config ? 'defaultPermissions' THEN
-    IF def_role IS NULL OR @extschema@.bsperm_rbac_ref_problem(def_role, true) IS NOT NULL THEN
+    IF def_role IS NULL OR bsperm.rbac_ref_problem(def_role, true) IS NOT NULL THEN
       RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
         MESSAGE = pg_catalog.format('invalid default role "%s": %s', def_role,
-                                    COALESCE(@extschema@.bsperm_rbac_ref_problem(def_role, true), 'missing'));
+                                    COALESCE(bsperm.rbac_ref_problem(def_role, true), 'missing'));
     END IF;
     IF COALESCE(pg_catalog.jsonb_array_length(config #> '{defaultPermissions,basicPermissions}'), 0) OPERATOR(pg_catalog.=) 0 THEN
       RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
         MESSAGE = pg_catalog.format('the default role %s requires at least one entry in defaultPermissions.basicPermissions', def_role);
     END IF;
-    INSERT INTO @extschema@.roles (name, source) VALUES (def_role, 'configuration')
+    INSERT INTO bsperm.roles (name, source) VALUES (def_role, 'configuration')
       ON CONFLICT (name) DO UPDATE SET source = 'configuration';
     FOR e IN SELECT * FROM pg_catalog.jsonb_array_elements(config #> '{defaultPermissions,basicPermissions}') LOOP
       IF COALESCE(e->>'action', 'use') OPERATOR(pg_catalog.<>) ALL ('{create,read,update,delete,use}') THEN
@@ -336,7 +337,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
           MESSAGE = pg_catalog.format('invalid permission "%s" in defaultPermissions.basicPermissions', e->>'permission');
       END IF;
-      INSERT INTO @extschema@.permission_policies (role, object, action, effect, source)
+      INSERT INTO bsperm.permission_policies (role, object, action, effect, source)
         VALUES (def_role, e->>'permission', COALESCE(e->>'action', 'use'), 'allow', 'configuration')
         ON CONFLICT DO NOTHING;
     END LOOP;
@@ -347,7 +348,7 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
       MESSAGE = 'maxDepth for the RBAC group hierarchy must be greater than or equal to zero';
   END IF;
-  INSERT INTO @extschema@.policy_config (max_depth, decision_precedence, default_role, use_ownership_entity_refs)
+  INSERT INTO bsperm.policy_config (max_depth, decision_precedence, default_role, use_ownership_entity_refs)
     VALUES (depth, COALESCE(config->>'policyDecisionPrecedence', 'conditional'), def_role,
             COALESCE((config->>'useOwnershipEntityRefs')::boolean, false))
     ON CONFLICT (singleton) DO UPDATE
@@ -358,7 +359,7 @@ $fn$;
 COMMENT ON FUNCTION @extschema@.bsperm_apply_rbac_config(jsonb) IS
   'applies the RBAC plugin''s permission.rbac settings (as JSON): admin.superUsers, admin.users, maxDepth, policyDecisionPrecedence, defaultPermissions, useOwnershipEntityRefs; the rows it made before (source configuration) are replaced';
 
-CREATE FUNCTION @extschema@.bsperm_rbac_ref_problem(ref text, role_only boolean DEFAULT false)
+CREATE FUNCTION bsperm.rbac_ref_problem(ref text, role_only boolean DEFAULT false)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -374,5 +375,5 @@ AS $fn$
       THEN 'a namespace or name is at most 63 characters'
   END
 $fn$;
-COMMENT ON FUNCTION @extschema@.bsperm_rbac_ref_problem(text, boolean) IS
+COMMENT ON FUNCTION bsperm.rbac_ref_problem(text, boolean) IS
   'NULL when ref is an entity reference the RBAC plugin accepts (kind user, group or role; with role_only, role), else why not';

@@ -173,7 +173,8 @@ function generate(rng, idx) {
     () => `p, ${mixCase(rng, rng.pick(users))}, catalog-entity, read, allow`,
     () => `g, ${rng.pick(users)}, ${rng.pick(groups)}`,
     () => `p, "${rng.pick(roles)}", "catalog.entity.read", read, allow`,
-    () => `p, ${rng.pick(roles)}, catalog-entity, read`,
+    // (a p line without its effect is compared in the CSV-lines check only: plugin 8.1.3
+    // fails to load a file with one, TypeORM refusing the undefined field; doc/policy.md)
     () => `x, ${rng.pick(users)}, ${rng.pick(roles)}`,
     () => `p, ${rng.pick(roles)}, catalog-entity, read, allow, extra`,
     () => `g, ${rng.pick(roles)}, ${rng.pick(roles)}`,
