@@ -317,10 +317,10 @@ BEGIN
 
   -- defaultPermissions: {defaultRole, basicPermissions: [{permission, action}]}
   IF config ? 'defaultPermissions' THEN
-    IF def_role IS NULL OR bsperm.rbac_ref_problem(def_role, true) IS NOT NULL THEN
+    IF def_role IS NULL OR bsperm._bsperm_rbac_ref_problem(def_role, true) IS NOT NULL THEN
       RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
         MESSAGE = pg_catalog.format('invalid default role "%s": %s', def_role,
-                                    COALESCE(bsperm.rbac_ref_problem(def_role, true), 'missing'));
+                                    COALESCE(bsperm._bsperm_rbac_ref_problem(def_role, true), 'missing'));
     END IF;
     IF COALESCE(pg_catalog.jsonb_array_length(config #> '{defaultPermissions,basicPermissions}'), 0) OPERATOR(pg_catalog.=) 0 THEN
       RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -359,7 +359,7 @@ $fn$;
 COMMENT ON FUNCTION @extschema@.bsperm_apply_rbac_config(jsonb) IS
   'applies the RBAC plugin''s permission.rbac settings (as JSON): admin.superUsers, admin.users, maxDepth, policyDecisionPrecedence, defaultPermissions, useOwnershipEntityRefs; the rows it made before (source configuration) are replaced';
 
-CREATE FUNCTION bsperm.rbac_ref_problem(ref text, role_only boolean DEFAULT false)
+CREATE FUNCTION bsperm._bsperm_rbac_ref_problem(ref text, role_only boolean DEFAULT false)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -375,5 +375,5 @@ AS $fn$
       THEN 'a namespace or name is at most 63 characters'
   END
 $fn$;
-COMMENT ON FUNCTION bsperm.rbac_ref_problem(text, boolean) IS
+COMMENT ON FUNCTION bsperm._bsperm_rbac_ref_problem(text, boolean) IS
   'NULL when ref is an entity reference the RBAC plugin accepts (kind user, group or role; with role_only, role), else why not';
