@@ -129,6 +129,109 @@ BEGIN
   EXECUTE pg_catalog.format('DROP POLICY IF EXISTS bsperm_exempt ON %s', tbl);
 END $$;
 
+-- Redaction (bsperm_entities_redacted, created by bsperm_protect_backstage).
+-- The spec fields from which Backstage's BuiltinKindsEntityProcessor (and the
+-- scaffolder's, for Template) makes relations, with the kind a ref in them
+-- defaults to (NULL: the ref must name its kind).
+CREATE FUNCTION bsperm._bsperm_spec_ref_fields()
+RETURNS TABLE (entity_kind text, field text, default_kind text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  VALUES ('component', 'owner', 'group'), ('component', 'system', 'system'),
+         ('component', 'subcomponentOf', 'component'), ('component', 'providesApis', 'api'),
+         ('component', 'consumesApis', 'api'), ('component', 'dependsOn', NULL),
+         ('component', 'dependencyOf', NULL),
+         ('api', 'owner', 'group'), ('api', 'system', 'system'),
+         ('resource', 'owner', 'group'), ('resource', 'system', 'system'),
+         ('resource', 'dependsOn', NULL), ('resource', 'dependencyOf', NULL),
+         ('system', 'owner', 'group'), ('system', 'domain', 'domain'),
+         ('domain', 'owner', 'group'), ('domain', 'subdomainOf', 'domain'),
+         ('group', 'parent', 'group'), ('group', 'children', 'group'), ('group', 'members', 'user'),
+         ('user', 'memberOf', 'group'),
+         ('template', 'owner', 'group')
+$$;
+
+-- A ref written in a spec field, resolved as Backstage's parseEntityRef does
+-- (kind:namespace/name, else the field's default kind and the entity's
+-- namespace) and lowercased as stringifyEntityRef does; NULL when it names no
+-- kind and the field has no default.
+CREATE FUNCTION bsperm._bsperm_resolve_ref(ref text, default_kind text, default_namespace text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE WHEN k IS NULL OR k OPERATOR(pg_catalog.=) '' THEN NULL
+              ELSE pg_catalog.lower(k || ':' ||
+                     CASE WHEN pg_catalog.strpos(rest, '/') OPERATOR(pg_catalog.>) 0 THEN rest
+                          ELSE coalesce(default_namespace, 'default') || '/' || rest END) END
+    FROM (SELECT CASE WHEN pg_catalog.strpos(ref, ':') OPERATOR(pg_catalog.>) 0 THEN pg_catalog.split_part(ref, ':', 1)
+                      ELSE default_kind END AS k,
+                 CASE WHEN pg_catalog.strpos(ref, ':') OPERATOR(pg_catalog.>) 0 THEN pg_catalog.substr(ref, pg_catalog.strpos(ref, ':') OPERATOR(pg_catalog.+) 1)
+                      ELSE ref END AS rest) a
+$$;
+
+-- Every ref the entity's spec fields name, resolved (to ask which are readable).
+CREATE FUNCTION bsperm._bsperm_spec_refs(entity jsonb)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT coalesce(pg_catalog.array_agg(DISTINCT r), '{}')
+    FROM bsperm._bsperm_spec_ref_fields() f,
+         LATERAL (SELECT CASE pg_catalog.jsonb_typeof(entity #> ARRAY['spec', f.field])
+                           WHEN 'array' THEN entity #> ARRAY['spec', f.field]
+                           ELSE pg_catalog.jsonb_build_array(entity #> ARRAY['spec', f.field]) END AS vals) v,
+         LATERAL pg_catalog.jsonb_array_elements(v.vals) x,
+         LATERAL (SELECT bsperm._bsperm_resolve_ref(x #>> '{}', f.default_kind, entity #>> '{metadata,namespace}') AS r) y
+   WHERE f.entity_kind OPERATOR(pg_catalog.=) pg_catalog.lower(entity ->> 'kind')
+     AND pg_catalog.jsonb_typeof(x) OPERATOR(pg_catalog.=) 'string' AND y.r IS NOT NULL
+$$;
+
+-- The entity with its relations cut to those named in keep_relations
+-- ('<type> <targetRef>'), and every value of a spec field above removed
+-- unless the ref it resolves to is the target of a kept relation or in
+-- keep_refs (array elements are dropped, a single value's key is removed).
+CREATE FUNCTION bsperm._bsperm_redact(entity jsonb, keep_relations text[], keep_refs text[])
+RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  kept text[];
+  f record;
+  v jsonb;
+  ns text := entity #>> '{metadata,namespace}';
+BEGIN
+  IF pg_catalog.jsonb_typeof(entity -> 'relations') OPERATOR(pg_catalog.=) 'array' THEN
+    entity := pg_catalog.jsonb_set(entity, '{relations}', coalesce(
+      (SELECT pg_catalog.jsonb_agg(r ORDER BY o) FROM pg_catalog.jsonb_array_elements(entity -> 'relations') WITH ORDINALITY x(r, o)
+        WHERE ((r ->> 'type') || ' ' || (r ->> 'targetRef')) OPERATOR(pg_catalog.=) ANY (keep_relations)), '[]'));
+  END IF;
+  SELECT coalesce(pg_catalog.array_agg(r ->> 'targetRef'), '{}') OPERATOR(pg_catalog.||) keep_refs INTO kept
+    FROM pg_catalog.jsonb_array_elements(coalesce(entity -> 'relations', '[]')) r;
+  IF pg_catalog.jsonb_typeof(entity -> 'spec') OPERATOR(pg_catalog.<>) 'object' THEN
+    RETURN entity;
+  END IF;
+  FOR f IN SELECT * FROM bsperm._bsperm_spec_ref_fields() s
+            WHERE s.entity_kind OPERATOR(pg_catalog.=) pg_catalog.lower(entity ->> 'kind') LOOP
+    v := entity #> ARRAY['spec', f.field];
+    CONTINUE WHEN v IS NULL;
+    IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.=) 'array' THEN
+      entity := pg_catalog.jsonb_set(entity, ARRAY['spec', f.field], coalesce(
+        (SELECT pg_catalog.jsonb_agg(x ORDER BY o) FROM pg_catalog.jsonb_array_elements(v) WITH ORDINALITY e(x, o)
+          WHERE pg_catalog.jsonb_typeof(x) OPERATOR(pg_catalog.=) 'string'
+            AND bsperm._bsperm_resolve_ref(x #>> '{}', f.default_kind, ns) OPERATOR(pg_catalog.=) ANY (kept)), '[]'));
+    ELSIF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'string'
+          OR NOT coalesce(bsperm._bsperm_resolve_ref(v #>> '{}', f.default_kind, ns) OPERATOR(pg_catalog.=) ANY (kept), false) THEN
+      entity := entity #- ARRAY['spec', f.field];
+    END IF;
+  END LOOP;
+  RETURN entity;
+END $$;
+COMMENT ON FUNCTION bsperm._bsperm_redact(jsonb, text[], text[]) IS
+  'an entity with the relations not kept and the spec refs not kept removed (bsperm_entities_redacted)';
+
 CREATE FUNCTION @extschema@.bsperm_protect_backstage(
   catalog_schema name DEFAULT 'public',
   exempt_roles regrole[] DEFAULT '{}')
@@ -375,6 +478,26 @@ BEGIN
   EXECUTE pg_catalog.format('GRANT SELECT ON %s TO PUBLIC', side);
   EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s(text, text) TO PUBLIC', helper);
 
+  -- entities with their relations to hidden entities, and the spec values
+  -- that name them, removed: what the relations table shows the reader
+  EXECUTE pg_catalog.format($v$
+    CREATE OR REPLACE VIEW %1$I.bsperm_entities_redacted WITH (security_invoker = true) AS
+    SELECT s.entity_id, s.entity_ref,
+           bsperm._bsperm_redact(s.entity,
+             ARRAY(SELECT r.type || ' ' || r.target_entity_ref FROM %1$I.relations r
+                    WHERE r.source_entity_ref OPERATOR(pg_catalog.=) s.entity_ref),
+             ARRAY(SELECT t.entity_ref::text FROM %2$s t
+                    WHERE t.entity_ref OPERATOR(pg_catalog.=) ANY (bsperm._bsperm_spec_refs(s.entity)))) AS entity
+      FROM %2$s s
+  $v$, catalog_schema, side);
+  EXECUTE pg_catalog.format('ALTER VIEW %I.bsperm_entities_redacted OWNER TO %I', catalog_schema, owner_oid::regrole);
+  EXECUTE pg_catalog.format('GRANT SELECT ON %I.bsperm_entities_redacted TO PUBLIC', catalog_schema);
+  EXECUTE pg_catalog.format('COMMENT ON VIEW %I.bsperm_entities_redacted IS %L', catalog_schema,
+    'bsperm: the entities the reader may read, with relations (and spec refs) to entities it may not read removed');
+  table_name := pg_catalog.format('%I.bsperm_entities_redacted', catalog_schema)::regclass;
+  shows := 'the entities the role may read, without relations or spec refs to entities it may not read';
+  RETURN NEXT;
+
   INSERT INTO bsperm.backstage_catalogs AS b
          (catalog_schema, final_entities, catalog_owner, final_entity_type, exempt_roles, invoker_views)
   VALUES (nsp, fe, owner_oid, etype, exempt_roles, views)
@@ -422,6 +545,7 @@ BEGIN
       EXECUTE pg_catalog.format('ALTER VIEW %s RESET (security_invoker)', v);
     END IF;
   END LOOP;
+  EXECUTE pg_catalog.format('DROP VIEW IF EXISTS %I.bsperm_entities_redacted', catalog_schema);
   EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS bsperm_sync ON %I.final_entities', catalog_schema);
   EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS bsperm_sync_truncate ON %I.final_entities', catalog_schema);
   EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %I.bsperm_sync_entity()', catalog_schema);

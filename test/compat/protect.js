@@ -231,6 +231,66 @@ async function checkCopy(label, owner) {
     `${r.n} final entities, ${r.copies} copies, ${r.equal} equal`);
 }
 
+// The spec fields Backstage's processors make relations from, with their
+// default kinds (as bsperm._bsperm_spec_ref_fields lists them).
+const SPEC_REFS = {
+  component: { owner: 'group', system: 'system', subcomponentOf: 'component', providesApis: 'api', consumesApis: 'api', dependsOn: null, dependencyOf: null },
+  api: { owner: 'group', system: 'system' },
+  resource: { owner: 'group', system: 'system', dependsOn: null, dependencyOf: null },
+  system: { owner: 'group', domain: 'domain' },
+  domain: { owner: 'group', subdomainOf: 'domain' },
+  group: { parent: 'group', children: 'group', members: 'user' },
+  user: { memberOf: 'group' },
+  template: { owner: 'group' },
+};
+// Backstage's own parser decides what a spec value names.
+function specRefs(entity) {
+  const out = [];
+  for (const [field, defaultKind] of Object.entries(SPEC_REFS[entity.kind.toLowerCase()] || {})) {
+    const v = entity.spec && entity.spec[field];
+    for (const x of Array.isArray(v) ? v : v === undefined ? [] : [v]) {
+      try {
+        out.push({ field, value: x, ref: catalogModel.stringifyEntityRef(catalogModel.parseEntityRef(x, { defaultKind: defaultKind || undefined, defaultNamespace: entity.metadata.namespace || 'default' })) });
+      } catch (e) {
+        out.push({ field, value: x, ref: null });
+      }
+    }
+  }
+  return out;
+}
+
+// bsperm_entities_redacted as alice's role: exactly the readable entities; each
+// keeps the relations (and spec refs) to readable or absent entities and
+// loses those to hidden ones; the rest of the entity is untouched.
+async function checkRedaction(label, su, bi) {
+  const cond = JSON.stringify(READ_CONDITIONS);
+  const all = new Map((await su.query('SELECT entity_ref, entity, bsperm_matches(entity, $1::jsonb) AS readable FROM bsperm_entities', [cond]))
+    .rows.map(r => [r.entity_ref, r]));
+  const hidden = new Set([...all.values()].filter(r => !r.readable).map(r => r.entity_ref));
+  const rows = (await bi.query('SELECT entity_ref, entity FROM bsperm_entities_redacted')).rows;
+  sameSet(`${label}: bsperm_entities_redacted lists the readable entities`, rows.map(r => r.entity_ref),
+    [...all.values()].filter(r => r.readable).map(r => r.entity_ref));
+  let relBad = 0; let specBad = 0; let removedRel = 0; let removedSpec = 0; let restBad = 0;
+  for (const { entity_ref: ref, entity: red } of rows) {
+    const orig = all.get(ref).entity;
+    const wantRel = (orig.relations || []).filter(r => !hidden.has(r.targetRef));
+    removedRel += (orig.relations || []).length - wantRel.length;
+    if (JSON.stringify(red.relations || []) !== JSON.stringify(wantRel)) relBad++;
+    const before = specRefs(orig);
+    const after = specRefs(red);
+    const wantSpec = before.filter(x => x.ref !== null && !hidden.has(x.ref));
+    removedSpec += before.length - wantSpec.length;
+    if (JSON.stringify(after) !== JSON.stringify(wantSpec)) specBad++;
+    const strip = e => { const c = JSON.parse(JSON.stringify(e)); delete c.relations; for (const f of Object.keys(SPEC_REFS[c.kind.toLowerCase()] || {})) if (c.spec) delete c.spec[f]; return JSON.stringify(c); };
+    if (strip(orig) !== strip(red)) restBad++;
+  }
+  check(`${label}: redacted relations are those to readable or absent entities`, relBad === 0 && removedRel > 0,
+    `${relBad} entities differ, ${removedRel} relations removed`);
+  check(`${label}: redacted spec refs are those to readable or absent entities (Backstage's parseEntityRef)`, specBad === 0 && removedSpec > 0,
+    `${specBad} entities differ, ${removedSpec} spec values removed`);
+  check(`${label}: the rest of each redacted entity is unchanged`, restBad === 0, `${restBad} differ`);
+}
+
 async function catalogCount(knex) {
   const catalog = new DefaultEntitiesCatalog({ database: knex, logger });
   const res = await catalog.entities({ credentials: {} });
@@ -277,7 +337,7 @@ async function main() {
   const res = await owner.query(`SELECT table_name::text, shows FROM bsperm_protect_backstage('public', ARRAY['${EXEMPT}']::regrole[])`);
   check('bsperm_protect_backstage() as the database owner covers every catalog table',
     ['final_entities', 'search', 'refresh_state', 'refresh_keys', 'relations', 'refresh_state_references', 'locations',
-      'stitch_queue', 'location_update_log', 'bsperm_entities'].every(t => res.rows.some(r => r.table_name === t)),
+      'stitch_queue', 'location_update_log', 'bsperm_entities', 'bsperm_entities_redacted'].every(t => res.rows.some(r => r.table_name === t)),
     res.rows.map(r => r.table_name).join(', '));
   await su.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${BI}, ${ANON}, ${EXEMPT}`);
   await checkCopy('after the call', owner);
@@ -330,6 +390,9 @@ async function main() {
   await applyDatabaseMigrations(knex);
   check('the migrations run again on the protected database (nothing to do, no error)', true);
   await checkVisibility('after Backstage changed the catalog', su, roles);
+
+  // ---- redaction: visible entities without relations or spec refs to hidden ones
+  await checkRedaction('after Backstage changed the catalog', su, roles.bi);
 
   // ---- attacks by the role mapped to alice
   const bi = roles.bi;
@@ -395,7 +458,7 @@ async function main() {
   await checkCopy('with jsonb final_entity', owner);
   const again = await owner.query(`SELECT count(*)::int n FROM bsperm_protect_backstage('public', ARRAY['${EXEMPT}']::regrole[])`);
   const type = (await su.query(`SELECT final_entity_type::text t FROM bsperm.backstage_catalogs`)).rows[0].t;
-  check('the call again detects the jsonb column', again.rows[0].n === 10 && type === 'jsonb', type);
+  check('the call again detects the jsonb column', again.rows[0].n === 11 && type === 'jsonb', type);
   await checkVisibility('with jsonb final_entity', su, roles);
 
   // ---- undo
