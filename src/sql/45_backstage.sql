@@ -112,8 +112,9 @@ BEGIN
   IF NOT pg_catalog.pg_has_role(current_user,
         (SELECT d.datdba FROM pg_catalog.pg_database d
           WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()), 'USAGE') THEN
-    RAISE EXCEPTION 'must be the owner of database % or a superuser to %', pg_catalog.current_database(), what
-      USING ERRCODE = 'insufficient_privilege';
+    RAISE EXCEPTION 'must be the owner of the database or a superuser to %', what
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'Connect as the role that owns the database (often Backstage''s own) or as a superuser.';
   END IF;
 END $$;
 
