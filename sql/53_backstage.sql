@@ -7,12 +7,12 @@ SET client_min_messages = warning;
 \set SHOW_CONTEXT never
 
 -- 1. Roles: Backstage's own, and a BI tool's
-CREATE ROLE regress_backstage LOGIN;
-CREATE ROLE regress_bi_reader LOGIN;
+CREATE ROLE backstage LOGIN;
+CREATE ROLE bi_reader LOGIN;
 
 -- 2. The catalog as Backstage's migrations leave it (columns bsperm reads)
-CREATE SCHEMA catalog AUTHORIZATION regress_backstage;
-SET ROLE regress_backstage;
+CREATE SCHEMA catalog AUTHORIZATION backstage;
+SET ROLE backstage;
 CREATE TABLE catalog.refresh_state (entity_id varchar(255) PRIMARY KEY, entity_ref varchar(255) NOT NULL UNIQUE,
   unprocessed_entity text NOT NULL, processed_entity text, errors text NOT NULL);
 CREATE TABLE catalog.final_entities (entity_id varchar(255) PRIMARY KEY REFERENCES catalog.refresh_state ON DELETE CASCADE,
@@ -60,17 +60,17 @@ INSERT INTO bsperm.conditional_policies (role, plugin_id, resource_type, permiss
    '{"anyOf":[{"rule":"IS_ENTITY_OWNER","resourceType":"catalog-entity","params":{"claims":["$ownerRefs"]}},
               {"rule":"IS_ENTITY_KIND","resourceType":"catalog-entity","params":{"kinds":["Group"]}}]}');
 INSERT INTO bsperm.role_users VALUES
-  ('regress_bi_reader', 'user:default/alice', ARRAY['user:default/alice', 'group:default/team-a']);
+  ('bi_reader', 'user:default/alice', ARRAY['user:default/alice', 'group:default/team-a']);
 
 -- 4. The call, as a superuser (or the database's owner, with the privileges of
 -- the tables' owner)
 SELECT * FROM bsperm_protect_backstage('catalog');
-GRANT USAGE ON SCHEMA catalog TO regress_bi_reader;
-GRANT SELECT ON ALL TABLES IN SCHEMA catalog TO regress_bi_reader;
-GRANT INSERT, UPDATE, DELETE ON catalog.final_entities TO regress_bi_reader;
+GRANT USAGE ON SCHEMA catalog TO bi_reader;
+GRANT SELECT ON ALL TABLES IN SCHEMA catalog TO bi_reader;
+GRANT INSERT, UPDATE, DELETE ON catalog.final_entities TO bi_reader;
 
 -- 5. What the BI role sees
-SET SESSION AUTHORIZATION regress_bi_reader;
+SET SESSION AUTHORIZATION bi_reader;
 SELECT entity_ref FROM catalog.final_entities ORDER BY 1;
 SELECT count(*) AS search_rows, count(DISTINCT entity_id) AS entities FROM catalog.search;
 SELECT source_entity_ref, type, target_entity_ref FROM catalog.relations ORDER BY 1, 2;
@@ -87,11 +87,11 @@ SELECT catalog.bsperm_relation_target_absent('component:default/svc-a', 'resourc
 RESET SESSION AUTHORIZATION;
 
 -- 6. Backstage keeps working: it reads and writes every row
-SET ROLE regress_backstage;
+SET ROLE backstage;
 SELECT count(*) AS entities FROM catalog.final_entities;
 SELECT catalog._regress_stitch('id-secret-db', '{"apiVersion":"backstage.io/v1alpha1","kind":"Resource","metadata":{"name":"secret-db","namespace":"default"},"spec":{"type":"database","owner":"team-a"},"relations":[{"type":"ownedBy","targetRef":"group:default/team-a"}]}');
 RESET ROLE;
-SET SESSION AUTHORIZATION regress_bi_reader;
+SET SESSION AUTHORIZATION bi_reader;
 SELECT entity_ref FROM catalog.final_entities ORDER BY 1;
 RESET SESSION AUTHORIZATION;
 
@@ -106,15 +106,15 @@ SELECT bsperm_protect_backstage('catalog');
 DROP TABLE catalog.notes;
 SELECT bsperm_protect_backstage('nowhere');
 SELECT bsperm_protect_backstage('pg_catalog');
-SET ROLE regress_backstage;
+SET ROLE backstage;
 SELECT bsperm_protect_backstage('catalog');
 RESET ROLE;
 
 -- clean up
 DROP SCHEMA catalog CASCADE;
-DELETE FROM bsperm.role_users WHERE role_name = 'regress_bi_reader';
+DELETE FROM bsperm.role_users WHERE role_name = 'bi_reader';
 DELETE FROM bsperm.conditional_policies WHERE role = 'role:default/everyone';
 DELETE FROM bsperm.policy_config;
 DELETE FROM bsperm.roles WHERE name = 'role:default/everyone';
-DROP ROLE regress_bi_reader;
-DROP ROLE regress_backstage;
+DROP ROLE bi_reader;
+DROP ROLE backstage;
