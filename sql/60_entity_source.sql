@@ -111,10 +111,16 @@ SELECT bsperm_authorize('catalog.entity.read', 'component:default/svc-a') AS svc
 -- nobody but the owner writes the source (it decides everyone's memberships)
 INSERT INTO bsperm.entity_source (relation, entity_column) VALUES ('backstage.final_entities', 'entity');
 DELETE FROM bsperm.entity_source;
+-- the protecting call's helper only warns for it
+SELECT bsperm._bsperm_entity_source_follow('backstage.final_entities', 'entity', true);
+SELECT bsperm._bsperm_entity_source_follow('backstage.final_entities', 'final_entity', false);
 RESET SESSION AUTHORIZATION;
 
--- the source may be a generated jsonb column (parsed when written, not when read)
-UPDATE entity_source SET entity_column = 'entity';
+-- the source may be a generated jsonb column (parsed when written, not when read);
+-- the helper changes it for the owner, and does nothing when it is already so
+SELECT bsperm._bsperm_entity_source_follow('backstage.final_entities', 'entity', true);
+SELECT bsperm._bsperm_entity_source_follow('backstage.final_entities', 'entity', true);
+SELECT * FROM entity_source;
 BEGIN; SELECT * FROM _answers('user:default/bob'); COMMIT;
 SELECT tgname FROM pg_trigger WHERE tgrelid = 'backstage.final_entities'::regclass AND tgname ~ '^bsperm_membership'
  ORDER BY tgname LIMIT 2;
@@ -130,7 +136,9 @@ ALTER TABLE backstage.final_entities ALTER COLUMN final_entity TYPE jsonb USING 
 BEGIN; SELECT * FROM _answers('user:default/bob'); COMMIT;
 
 -- back to bsperm.entities: the triggers leave Backstage's table
-DELETE FROM entity_source;
+SELECT bsperm._bsperm_entity_source_follow('bsperm.entities', 'entity', false);   -- not the source: nothing
+SELECT count(*) FROM entity_source;
+SELECT bsperm._bsperm_entity_source_follow('backstage.final_entities', 'entity', false);
 SELECT count(*) AS bsperm_triggers FROM pg_trigger
  WHERE tgrelid = 'backstage.final_entities'::regclass AND tgname ~ '^bsperm_membership';
 BEGIN; SELECT * FROM _answers('user:default/bob'); COMMIT;

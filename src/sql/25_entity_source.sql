@@ -136,6 +136,51 @@ COMMENT ON FUNCTION @extschema@.entity_source_changed() IS
 CREATE TRIGGER entity_source_changed AFTER INSERT OR UPDATE OR DELETE ON @extschema@.entity_source
   FOR EACH ROW EXECUTE FUNCTION @extschema@.entity_source_changed();
 
+-- For bsperm_protect_backstage / bsperm_unprotect_backstage (45_backstage.sql):
+-- make the protected catalog's entities the source, or stop reading them
+-- before they go.  Only a role that may write bsperm.entity_source (the
+-- extension's owner, a superuser) changes it; anyone else gets a warning
+-- saying what to run.
+CREATE FUNCTION @extschema@._bsperm_entity_source_follow(rel pg_catalog.regclass, col name, follow boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  may constant boolean := pg_catalog.has_table_privilege('@extschema@.entity_source', 'SELECT, INSERT, UPDATE, DELETE');
+  cur @extschema@.entity_source;
+  todo text;
+BEGIN
+  IF may THEN
+    SELECT * INTO cur FROM @extschema@.entity_source;
+  END IF;
+  IF follow THEN
+    IF may AND cur.relation IS NOT DISTINCT FROM rel AND cur.entity_column IS NOT DISTINCT FROM col THEN
+      RETURN;
+    END IF;
+    todo := pg_catalog.format('INSERT INTO @extschema@.entity_source (relation, entity_column) VALUES (%L, %L) '
+                              'ON CONFLICT (singleton) DO UPDATE SET relation = excluded.relation, entity_column = excluded.entity_column',
+                              rel, col);
+  ELSE
+    IF may AND cur.relation IS DISTINCT FROM rel THEN
+      RETURN;
+    END IF;
+    todo := pg_catalog.format('DELETE FROM @extschema@.entity_source WHERE relation = %L::regclass', rel);
+  END IF;
+  IF may THEN
+    EXECUTE todo;
+  ELSE
+    RAISE WARNING USING ERRCODE = 'insufficient_privilege',
+      MESSAGE = CASE WHEN follow THEN pg_catalog.format('decisions do not read the entities of %s', rel)
+                     ELSE pg_catalog.format('decisions may still read the entities of %s', rel) END,
+      DETAIL = 'Only the owner of the extension bsperm (a superuser) may change bsperm.entity_source.',
+      HINT = pg_catalog.format('Run as a superuser: %s;', todo);
+  END IF;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@._bsperm_entity_source_follow(pg_catalog.regclass, name, boolean) IS
+  'points bsperm.entity_source at a relation (follow) or away from it, if the caller may; else warns with the statement to run';
+
 -- versioned like every policy table (20_policy.sql)
 CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.entity_source
   FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.policy_changed();
