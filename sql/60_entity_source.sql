@@ -78,9 +78,9 @@ CREATE FUNCTION _other(who text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE a text;
 BEGIN
   PERFORM dblink_exec('other', 'BEGIN');
-  PERFORM * FROM dblink('other', format('SELECT bsperm.bsperm_set_user(%L)::text', who)) AS t(x text);
+  PERFORM * FROM dblink('other', format('SELECT bsperm_set_user(%L)::text', who)) AS t(x text);
   SELECT x INTO a FROM dblink('other',
-    'SELECT bsperm.bsperm_authorize(''catalog.entity.read'', ''component:default/svc-a'')') AS t(x text);
+    'SELECT bsperm_authorize(''catalog.entity.read'', ''component:default/svc-a'')') AS t(x text);
   PERFORM dblink_exec('other', 'COMMIT');
   RETURN a;
 END $$;

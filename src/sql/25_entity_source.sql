@@ -9,17 +9,17 @@
 -- takes effect at the next statement of every session.  The C side is
 -- src/pg/pg_entity_source.c.
 
-CREATE TABLE @extschema@.entity_source (
+CREATE TABLE bsperm.entity_source (
   singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
   relation regclass NOT NULL,
   entity_column name NOT NULL
 );
-COMMENT ON TABLE @extschema@.entity_source IS
+COMMENT ON TABLE bsperm.entity_source IS
   'at most one row: the relation (with an entity_ref column and a json, jsonb or text entity column) decisions read entities from; no row means bsperm.entities';
 
 -- The relation must have a text entity_ref column and a text, json or jsonb
 -- entity column; a change of source is a change of the policy.
-CREATE FUNCTION @extschema@.entity_source_check() RETURNS trigger
+CREATE FUNCTION bsperm.entity_source_check() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -49,10 +49,10 @@ BEGIN
   RETURN NEW;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.entity_source_check() IS
+COMMENT ON FUNCTION bsperm.entity_source_check() IS
   'checks that the entity source has an entity_ref column and an entity column decisions can read';
-CREATE TRIGGER entity_source_check BEFORE INSERT OR UPDATE ON @extschema@.entity_source
-  FOR EACH ROW EXECUTE FUNCTION @extschema@.entity_source_check();
+CREATE TRIGGER entity_source_check BEFORE INSERT OR UPDATE ON bsperm.entity_source
+  FOR EACH ROW EXECUTE FUNCTION bsperm.entity_source_check();
 
 -- Memberships come from the source's User and Group entities: a write of one
 -- of them makes cached identities and the plans that folded their decisions
@@ -66,7 +66,7 @@ CREATE TRIGGER entity_source_check BEFORE INSERT OR UPDATE ON @extschema@.entity
 -- decisions current too.  The WHEN clauses read entity_ref only, so the
 -- entity column's type may change under them (Backstage's migration of
 -- final_entity to jsonb).
-CREATE FUNCTION @extschema@.entity_source_triggers(rel pg_catalog.regclass, install boolean)
+CREATE FUNCTION bsperm.entity_source_triggers(rel pg_catalog.regclass, install boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -82,7 +82,7 @@ DECLARE
   k int;
   t name;
 BEGIN
-  IF rel OPERATOR(pg_catalog.=) '@extschema@.entities'::pg_catalog.regclass THEN
+  IF rel OPERATOR(pg_catalog.=) 'bsperm.entities'::pg_catalog.regclass THEN
     RETURN;          -- bsperm.entities has its own triggers (20_policy.sql)
   END IF;
   whens := ARRAY[pg_catalog.format(member, 'NEW'),
@@ -99,11 +99,11 @@ BEGIN
   FOR k IN 1..2 LOOP
     FOR i IN 1..3 LOOP
       EXECUTE pg_catalog.format(
-        'CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW WHEN (%s) EXECUTE FUNCTION @extschema@.%I()',
+        'CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW WHEN (%s) EXECUTE FUNCTION bsperm.%I()',
         names[k] || ops[i], ops[i], rel, whens[i], fns[k]);
     END LOOP;
     EXECUTE pg_catalog.format(
-      'CREATE TRIGGER %I AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.%I()',
+      'CREATE TRIGGER %I AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION bsperm.%I()',
       names[k] || 'truncate', rel, CASE k WHEN 1 THEN 'policy_changed' ELSE fns[k] END);
     FOR i IN 1..4 LOOP
       EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I',
@@ -112,60 +112,60 @@ BEGIN
   END LOOP;
 END
 $fn$;
-REVOKE ALL ON FUNCTION @extschema@.entity_source_triggers(pg_catalog.regclass, boolean) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.entity_source_triggers(pg_catalog.regclass, boolean) IS
+REVOKE ALL ON FUNCTION bsperm.entity_source_triggers(pg_catalog.regclass, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION bsperm.entity_source_triggers(pg_catalog.regclass, boolean) IS
   'creates (or drops) the triggers that make a write of a User or Group entity in an entity source bump the policy version and invalidate folded plans';
 
-CREATE FUNCTION @extschema@.entity_source_changed() RETURNS trigger
+CREATE FUNCTION bsperm.entity_source_changed() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
   IF TG_OP OPERATOR(pg_catalog.<>) 'INSERT'
      AND EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) OLD.relation) THEN
-    PERFORM @extschema@.entity_source_triggers(OLD.relation, false);
+    PERFORM bsperm.entity_source_triggers(OLD.relation, false);
   END IF;
   IF TG_OP OPERATOR(pg_catalog.<>) 'DELETE' THEN
-    PERFORM @extschema@.entity_source_triggers(NEW.relation, true);
+    PERFORM bsperm.entity_source_triggers(NEW.relation, true);
   END IF;
   RETURN NULL;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.entity_source_changed() IS
+COMMENT ON FUNCTION bsperm.entity_source_changed() IS
   'moves the membership triggers to the relation the entity source names';
-CREATE TRIGGER entity_source_changed AFTER INSERT OR UPDATE OR DELETE ON @extschema@.entity_source
-  FOR EACH ROW EXECUTE FUNCTION @extschema@.entity_source_changed();
+CREATE TRIGGER entity_source_changed AFTER INSERT OR UPDATE OR DELETE ON bsperm.entity_source
+  FOR EACH ROW EXECUTE FUNCTION bsperm.entity_source_changed();
 
 -- For bsperm_protect_backstage / bsperm_unprotect_backstage (45_backstage.sql):
 -- make the protected catalog's entities the source, or stop reading them
 -- before they go.  Only a role that may write bsperm.entity_source (the
 -- extension's owner, a superuser) changes it; anyone else gets a warning
 -- saying what to run.
-CREATE FUNCTION @extschema@._bsperm_entity_source_follow(rel pg_catalog.regclass, col name, follow boolean)
+CREATE FUNCTION bsperm._bsperm_entity_source_follow(rel pg_catalog.regclass, col name, follow boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-  may constant boolean := pg_catalog.has_table_privilege('@extschema@.entity_source', 'SELECT, INSERT, UPDATE, DELETE');
-  cur @extschema@.entity_source;
+  may constant boolean := pg_catalog.has_table_privilege('bsperm.entity_source', 'SELECT, INSERT, UPDATE, DELETE');
+  cur bsperm.entity_source;
   todo text;
 BEGIN
   IF may THEN
-    SELECT * INTO cur FROM @extschema@.entity_source;
+    SELECT * INTO cur FROM bsperm.entity_source;
   END IF;
   IF follow THEN
     IF may AND cur.relation IS NOT DISTINCT FROM rel AND cur.entity_column IS NOT DISTINCT FROM col THEN
       RETURN;
     END IF;
-    todo := pg_catalog.format('INSERT INTO @extschema@.entity_source (relation, entity_column) VALUES (%L, %L) '
+    todo := pg_catalog.format('INSERT INTO bsperm.entity_source (relation, entity_column) VALUES (%L, %L) '
                               'ON CONFLICT (singleton) DO UPDATE SET relation = excluded.relation, entity_column = excluded.entity_column',
                               rel, col);
   ELSE
     IF may AND cur.relation IS DISTINCT FROM rel THEN
       RETURN;
     END IF;
-    todo := pg_catalog.format('DELETE FROM @extschema@.entity_source WHERE relation = %L::regclass', rel);
+    todo := pg_catalog.format('DELETE FROM bsperm.entity_source WHERE relation = %L::regclass', rel);
   END IF;
   IF may THEN
     EXECUTE todo;
@@ -178,15 +178,15 @@ BEGIN
   END IF;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@._bsperm_entity_source_follow(pg_catalog.regclass, name, boolean) IS
+COMMENT ON FUNCTION bsperm._bsperm_entity_source_follow(pg_catalog.regclass, name, boolean) IS
   'points bsperm.entity_source at a relation (follow) or away from it, if the caller may; else warns with the statement to run';
 
 -- versioned like every policy table (20_policy.sql)
-CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.entity_source
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.policy_changed();
-ALTER TABLE @extschema@.entity_source ENABLE ALWAYS TRIGGER policy_changed;
-CREATE TRIGGER policy_row_changed AFTER INSERT OR UPDATE OR DELETE ON @extschema@.entity_source
-  FOR EACH ROW EXECUTE FUNCTION @extschema@.policy_row_changed();
-ALTER TABLE @extschema@.entity_source ENABLE REPLICA TRIGGER policy_row_changed;
+CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON bsperm.entity_source
+  FOR EACH STATEMENT EXECUTE FUNCTION bsperm.policy_changed();
+ALTER TABLE bsperm.entity_source ENABLE ALWAYS TRIGGER policy_changed;
+CREATE TRIGGER policy_row_changed AFTER INSERT OR UPDATE OR DELETE ON bsperm.entity_source
+  FOR EACH ROW EXECUTE FUNCTION bsperm.policy_row_changed();
+ALTER TABLE bsperm.entity_source ENABLE REPLICA TRIGGER policy_row_changed;
 
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.entity_source', '');
+SELECT pg_catalog.pg_extension_config_dump('bsperm.entity_source', '');
