@@ -108,6 +108,31 @@ SET SESSION AUTHORIZATION _bob_bi;
 SELECT entity_ref FROM backstage.final_entities ORDER BY entity_ref;
 SELECT bsperm_authorize('catalog.entity.read', 'component:default/svc-a') AS svc_a,
        bsperm_authorize('catalog.entity.read', 'component:default/svc-b') AS svc_b;
+-- a plan that folded bob's decision follows a change of source, and a
+-- membership change in the source, at its next execution
+PREPARE bob_rows AS SELECT count(*) FROM backstage.final_entities;
+SET plan_cache_mode = force_generic_plan;
+EXECUTE bob_rows;
+RESET SESSION AUTHORIZATION;
+DELETE FROM entity_source;
+SET SESSION AUTHORIZATION _bob_bi;
+EXECUTE bob_rows;
+RESET SESSION AUTHORIZATION;
+INSERT INTO entity_source (relation, entity_column) VALUES ('backstage.final_entities', 'final_entity');
+SET SESSION AUTHORIZATION _bob_bi;
+EXECUTE bob_rows;
+RESET SESSION AUTHORIZATION;
+UPDATE backstage.final_entities SET final_entity = replace(final_entity, '"memberOf"', '"was"')
+ WHERE entity_ref = 'user:default/bob';
+SET SESSION AUTHORIZATION _bob_bi;
+EXECUTE bob_rows;
+RESET SESSION AUTHORIZATION;
+UPDATE backstage.final_entities SET final_entity = replace(final_entity, '"was"', '"memberOf"')
+ WHERE entity_ref = 'user:default/bob';
+SET SESSION AUTHORIZATION _bob_bi;
+EXECUTE bob_rows;
+RESET plan_cache_mode;
+DEALLOCATE bob_rows;
 -- nobody but the owner writes the source (it decides everyone's memberships)
 INSERT INTO bsperm.entity_source (relation, entity_column) VALUES ('backstage.final_entities', 'entity');
 DELETE FROM bsperm.entity_source;
