@@ -45,6 +45,9 @@ INSERT INTO entity_source (relation, entity_column) VALUES ('backstage.final_ent
 CREATE TABLE backstage.no_ref (ref text, entity jsonb);
 INSERT INTO entity_source (relation, entity_column) VALUES ('backstage.no_ref', 'entity');
 DROP TABLE backstage.no_ref;
+CREATE VIEW backstage.a_view AS SELECT entity_ref, final_entity FROM backstage.final_entities;
+INSERT INTO entity_source (relation, entity_column) VALUES ('backstage.a_view', 'final_entity');
+DROP VIEW backstage.a_view;
 
 -- Backstage's table as the source: memberships from the stitched memberOf
 -- relations, resources from final_entity (TEXT), unstitched rows absent
@@ -168,6 +171,33 @@ SELECT count(*) AS bsperm_triggers FROM pg_trigger
  WHERE tgrelid = 'backstage.final_entities'::regclass AND tgname ~ '^bsperm_membership';
 BEGIN; SELECT * FROM _answers('user:default/bob'); COMMIT;
 SELECT _other('user:default/bob') AS other_session;
+
+-- the table's owner cannot make decisions run its code: a column type of its
+-- own, whose cast to jsonb would run as the extension's owner, is refused at
+-- the lookup, under the table's lock, before anything is read
+CREATE ROLE _catalog_owner;
+CREATE TABLE backstage.owned (entity_ref text PRIMARY KEY, doc text);
+INSERT INTO backstage.owned VALUES ('user:default/bob', '{}');
+ALTER TABLE backstage.owned OWNER TO _catalog_owner;
+GRANT USAGE, CREATE ON SCHEMA backstage TO _catalog_owner;
+INSERT INTO entity_source (relation, entity_column) VALUES ('backstage.owned', 'doc');
+SET ROLE _catalog_owner;
+CREATE TABLE backstage.ran_as (who name);
+CREATE TYPE backstage.evil AS ENUM ('x');
+CREATE FUNCTION backstage.evil_jsonb(backstage.evil) RETURNS jsonb LANGUAGE sql
+  AS $$ INSERT INTO backstage.ran_as VALUES (current_user) RETURNING '{}'::jsonb $$;
+CREATE CAST (backstage.evil AS jsonb) WITH FUNCTION backstage.evil_jsonb(backstage.evil);
+ALTER TABLE backstage.owned ALTER COLUMN doc TYPE backstage.evil USING 'x';
+RESET ROLE;
+BEGIN; SELECT * FROM _answers('user:default/bob'); COMMIT;
+SELECT count(*) AS code_of_the_owner_ran FROM backstage.ran_as;
+DELETE FROM entity_source;
+DROP TABLE backstage.owned, backstage.ran_as;
+DROP CAST (backstage.evil AS jsonb);
+DROP FUNCTION backstage.evil_jsonb(backstage.evil);
+DROP TYPE backstage.evil;
+REVOKE ALL ON SCHEMA backstage FROM _catalog_owner;
+DROP ROLE _catalog_owner;
 
 -- a dropped source is an error that says so, not an empty catalog
 INSERT INTO entity_source (relation, entity_column) VALUES ('backstage.final_entities', 'final_entity');

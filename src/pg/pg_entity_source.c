@@ -21,7 +21,9 @@
  * relation is still found); the cast makes text (Backstage's final_entity
  * in catalog-backend 4.0.0), json and jsonb columns one case, and a column
  * whose type changes later (Backstage's migration to jsonb) is re-planned by
- * the plan cache.  Rows whose entity is NULL (final_entities rows waiting
+ * the plan cache.  The relation must stay an ordinary table with built-in
+ * column types (checked under its lock at every lookup): its owner is not
+ * trusted to run code as the extension's owner.  Rows whose entity is NULL (final_entities rows waiting
  * to be stitched) are absent, as in every Backstage read path.  It runs as
  * the extension owner (a superuser: row security does not filter it) with
  * search_path pinned (pg_owner.c); every name and operator is qualified.
@@ -34,13 +36,16 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 
 #include "bsperm.h"
 #include "pg_policy_int.h"
@@ -70,30 +75,72 @@ bsperm_load_entity_source(void)
 																			2, &isnull)));
 }
 
-/* The lookup query for the current source, as text. */
+/*
+ * The column's type if it is one of the built-in types in ok[], else raises:
+ * the relation's owner (Backstage's role) may change its columns, and a
+ * type of its own would run its code (a cast, an operator) as the
+ * extension's owner when decisions read it.
+ */
+static Oid
+check_column(Oid relid, const char *col, const Oid *ok, int nok, const char *want)
+{
+	AttrNumber	att = get_attnum(relid, col);
+	Oid			type = att == InvalidAttrNumber ? InvalidOid : get_atttype(relid, att);
+	int			i;
+
+	for (i = 0; i < nok; i++)
+		if (type == ok[i])
+			return type;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+			 errmsg("entity source %s has no %s column \"%s\"",
+					quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+											   get_rel_name(relid)), want, col),
+			 errdetail("The relation bsperm.entity_source names was changed after it was set."),
+			 errhint("Give the column a built-in type again, or point bsperm.entity_source at another relation.")));
+	return InvalidOid;
+}
+
+/*
+ * The lookup query for the current source, as text.  A source other than
+ * bsperm.entities is locked first (AccessShareLock, to the end of the
+ * transaction, as the query would), so that what is checked here, in the
+ * catalogs as of that lock, is what the query reads: an ordinary table
+ * (no view or foreign table, whose code would run as the extension's
+ * owner), read without its inheritance children, with built-in column types.
+ */
 static char *
 source_query(void)
 {
+	static const Oid ref_types[] = {TEXTOID, VARCHAROID};
+	static const Oid entity_types[] = {JSONBOID, JSONOID, TEXTOID};
 	const char *nsp = "bsperm";
 	const char *rel = "entities";
 	const char *col = "entity";
+	Oid			relid = P.source_relid;
 
-	if (OidIsValid(P.source_relid))
+	if (OidIsValid(relid))
 	{
-		Oid			nspid = get_rel_namespace(P.source_relid);
-
-		rel = get_rel_name(P.source_relid);
-		if (rel == NULL || !OidIsValid(nspid))
+		LockRelationOid(relid, AccessShareLock);
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_TABLE),
 					 errmsg("the relation of the entity source does not exist"),
 					 errdetail("bsperm.entity_source names a relation that was dropped."),
 					 errhint("Point bsperm.entity_source at the relation that holds the entities, or delete its row to use bsperm.entities.")));
-		nsp = get_namespace_name(nspid);
+		rel = get_rel_name(relid);
+		nsp = get_namespace_name(get_rel_namespace(relid));
 		col = P.source_column;
+		if (get_rel_relkind(relid) != RELKIND_RELATION)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("entity source %s is not a table", quote_qualified_identifier(nsp, rel)),
+					 errdetail("The relation bsperm.entity_source names was changed after it was set.")));
+		check_column(relid, "entity_ref", ref_types, lengthof(ref_types), "text");
+		check_column(relid, col, entity_types, lengthof(entity_types), "jsonb, json or text");
 	}
 	return psprintf("SELECT CAST(e.entity_ref AS pg_catalog.text), CAST(e.%s AS pg_catalog.jsonb) "
-					"FROM %s.%s e WHERE e.entity_ref OPERATOR(pg_catalog.=) ANY ($1)",
+					"FROM ONLY %s.%s e WHERE e.entity_ref OPERATOR(pg_catalog.=) ANY ($1)",
 					quote_identifier(col), quote_identifier(nsp), quote_identifier(rel));
 }
 

@@ -17,8 +17,11 @@ CREATE TABLE bsperm.entity_source (
 COMMENT ON TABLE bsperm.entity_source IS
   'at most one row: the relation (with an entity_ref column and a json, jsonb or text entity column) decisions read entities from; no row means bsperm.entities';
 
--- The relation must have a text entity_ref column and a text, json or jsonb
--- entity column; a change of source is a change of the policy.
+-- The relation must be an ordinary table with a text entity_ref column and a
+-- text, json or jsonb entity column (built-in types: decisions read it as the
+-- extension's owner, and a type of the table owner's own would run its code;
+-- checked again at every lookup, src/pg/pg_entity_source.c); a change of
+-- source is a change of the policy.
 CREATE FUNCTION bsperm.entity_source_check() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -27,6 +30,13 @@ DECLARE
   ref_type pg_catalog.regtype;
   ent_type pg_catalog.regtype;
 BEGIN
+  -- an ordinary table: a view or foreign table would run its owner's code as the extension's owner
+  IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) NEW.relation)
+     OPERATOR(pg_catalog.<>) 'r' THEN
+    RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+      MESSAGE = pg_catalog.format('entity source %s is not a table', NEW.relation),
+      DETAIL = 'Decisions read the source as the extension''s owner; only an ordinary table runs no code of its owner''s when read.';
+  END IF;
   SELECT a.atttypid::pg_catalog.regtype INTO ref_type FROM pg_catalog.pg_attribute a
    WHERE a.attrelid OPERATOR(pg_catalog.=) NEW.relation
      AND a.attname OPERATOR(pg_catalog.=) 'entity_ref' AND NOT a.attisdropped;
