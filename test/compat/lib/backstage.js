@@ -207,6 +207,6 @@ async function makeApplyPath(knex) {
 }
 
 module.exports = {
-  knexFor, buildCatalog, makeSqlPath, makeApplyPath, buildEntitySearch, catalogRuleset, RULES,
+  knexFor, buildCatalog, processEntity, makeSqlPath, makeApplyPath, buildEntitySearch, catalogRuleset, RULES,
   NULL_SENTINEL: stitcherUtil.NULL_SENTINEL, transformer: () => permissionNode.createConditionTransformer(catalogRuleset()),
 };
