@@ -41,7 +41,7 @@
 --                  %2$s the table itself, %3$s the relation-target helper)
 --   rule 'hidden': no row is visible (only exempt roles see rows)
 --   rule 'open':   no entity content; left as it is
-CREATE FUNCTION @extschema@._bsperm_backstage_tables()
+CREATE FUNCTION bsperm._bsperm_backstage_tables()
 RETURNS TABLE (table_name name, rule text, columns name[], predicate text, shows text)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -77,11 +77,11 @@ AS $$
   ('knex_migrations', 'open', '{}', NULL, 'everything (names of migrations, no entity content)'),
   ('knex_migrations_lock', 'open', '{}', NULL, 'everything (the migration lock, no entity content)')
 $$;
-COMMENT ON FUNCTION @extschema@._bsperm_backstage_tables() IS
+COMMENT ON FUNCTION bsperm._bsperm_backstage_tables() IS
   'the tables of Backstage''s catalog that bsperm_protect_backstage knows, and what each shows a role that is not exempt';
 
 -- The catalogs protected in this database, as bsperm_protect_backstage left them.
-CREATE TABLE @extschema@.backstage_catalogs (
+CREATE TABLE bsperm.backstage_catalogs (
   catalog_schema regnamespace PRIMARY KEY,
   final_entities regclass NOT NULL,
   catalog_owner regrole NOT NULL,
@@ -91,19 +91,19 @@ CREATE TABLE @extschema@.backstage_catalogs (
   invoker_views regclass[] NOT NULL DEFAULT '{}',
   protected_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
-REVOKE ALL ON @extschema@.backstage_catalogs FROM PUBLIC;
-GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.backstage_catalogs TO PUBLIC;
-ALTER TABLE @extschema@.backstage_catalogs ENABLE ROW LEVEL SECURITY;
-CREATE POLICY read_all ON @extschema@.backstage_catalogs FOR SELECT USING (true);
+REVOKE ALL ON bsperm.backstage_catalogs FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON bsperm.backstage_catalogs TO PUBLIC;
+ALTER TABLE bsperm.backstage_catalogs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read_all ON bsperm.backstage_catalogs FOR SELECT USING (true);
 -- only a role with the catalog owner's privileges writes its row (the calls check more)
-CREATE POLICY owner_writes ON @extschema@.backstage_catalogs FOR ALL
+CREATE POLICY owner_writes ON bsperm.backstage_catalogs FOR ALL
   USING (pg_catalog.pg_has_role(current_user, catalog_owner::pg_catalog.oid, 'USAGE'))
   WITH CHECK (pg_catalog.pg_has_role(current_user, catalog_owner::pg_catalog.oid, 'USAGE'));
-COMMENT ON TABLE @extschema@.backstage_catalogs IS
+COMMENT ON TABLE bsperm.backstage_catalogs IS
   'Backstage catalog schemas protected by bsperm_protect_backstage';
 
 -- The caller must be the database owner (or have its privileges) or a superuser.
-CREATE FUNCTION @extschema@._bsperm_require_database_owner(what text)
+CREATE FUNCTION bsperm._bsperm_require_database_owner(what text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -118,7 +118,7 @@ BEGIN
 END $$;
 
 -- Drops bsperm's policies from a table.
-CREATE FUNCTION @extschema@._bsperm_backstage_drop_policies(tbl regclass)
+CREATE FUNCTION bsperm._bsperm_backstage_drop_policies(tbl regclass)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -151,9 +151,9 @@ DECLARE
   missing name;
   exempt_list text;
   views regclass[] := '{}';
-  prev @extschema@.backstage_catalogs;
+  prev bsperm.backstage_catalogs;
 BEGIN
-  PERFORM @extschema@._bsperm_require_database_owner('protect a Backstage catalog');
+  PERFORM bsperm._bsperm_require_database_owner('protect a Backstage catalog');
   SELECT n.oid INTO nsp FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) catalog_schema;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'schema "%" does not exist', catalog_schema USING ERRCODE = 'invalid_schema_name';
@@ -185,7 +185,7 @@ BEGIN
   side := pg_catalog.format('%I.bsperm_entities', catalog_schema);
   helper := pg_catalog.format('%I.bsperm_relation_target_absent', catalog_schema);
   sync_fn := pg_catalog.format('%I.bsperm_sync_entity', catalog_schema);
-  SELECT * INTO prev FROM @extschema@.backstage_catalogs b WHERE b.catalog_schema OPERATOR(pg_catalog.=) nsp;
+  SELECT * INTO prev FROM bsperm.backstage_catalogs b WHERE b.catalog_schema OPERATOR(pg_catalog.=) nsp;
 
   -- every table of the schema is known, owned by the catalog's owner, and has no policies of its own
   FOR r IN SELECT c.oid, c.relname, c.relkind, c.relowner FROM pg_catalog.pg_class c
@@ -199,7 +199,7 @@ BEGIN
       END IF;
       CONTINUE;
     END IF;
-    SELECT * INTO t FROM @extschema@._bsperm_backstage_tables() k WHERE k.table_name OPERATOR(pg_catalog.=) r.relname;
+    SELECT * INTO t FROM bsperm._bsperm_backstage_tables() k WHERE k.table_name OPERATOR(pg_catalog.=) r.relname;
     IF NOT FOUND OR r.relkind NOT IN ('r', 'p') THEN
       RAISE EXCEPTION 'cannot protect %.%: it is not a table of Backstage''s catalog', catalog_schema, r.relname
         USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -335,7 +335,7 @@ BEGIN
          AND EXISTS (SELECT FROM %2$s s WHERE s.entity_ref OPERATOR(pg_catalog.=) source_ref
                         AND %4$s)
     $body$
-  $h$, helper, side, catalog_schema, @extschema@._bsperm_rls_predicate('entity', 'catalog.entity.read'));
+  $h$, helper, side, catalog_schema, bsperm._bsperm_rls_predicate('entity', 'catalog.entity.read'));
   EXECUTE pg_catalog.format('ALTER FUNCTION %s(text, text) OWNER TO %I', helper, owner_oid::regrole);
   EXECUTE pg_catalog.format('COMMENT ON FUNCTION %s(text, text) IS %L', helper,
     'bsperm: true when the relation source -> target exists, the caller may read its source, and its target is not in the catalog');
@@ -345,20 +345,20 @@ BEGIN
 
   -- the policies: the side table's is bsperm's own check; the others ask the side table
   FOR t IN SELECT k.*, pg_catalog.format('%I.%I', catalog_schema, k.table_name)::regclass AS rel
-             FROM @extschema@._bsperm_backstage_tables() k
+             FROM bsperm._bsperm_backstage_tables() k
             WHERE EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp
                             AND c.relname OPERATOR(pg_catalog.=) k.table_name)
            UNION ALL
            SELECT 'bsperm_entities', 'side', '{}', NULL, 'the entities the role may read, as jsonb', side::regclass
   LOOP
     CONTINUE WHEN t.rule OPERATOR(pg_catalog.=) 'open';
-    PERFORM @extschema@._bsperm_backstage_drop_policies(t.rel);
+    PERFORM bsperm._bsperm_backstage_drop_policies(t.rel);
     IF t.rule OPERATOR(pg_catalog.=) 'filter' THEN
       EXECUTE pg_catalog.format('CREATE POLICY bsperm_read ON %s FOR SELECT USING (%s)', t.rel,
                                 pg_catalog.format(t.predicate, side, pg_catalog.quote_ident(t.table_name::text), helper));
     ELSIF t.rule OPERATOR(pg_catalog.=) 'side' THEN
       EXECUTE pg_catalog.format('CREATE POLICY bsperm_read ON %s FOR SELECT USING (%s)', t.rel,
-                                @extschema@._bsperm_rls_predicate('entity', 'catalog.entity.read'));
+                                bsperm._bsperm_rls_predicate('entity', 'catalog.entity.read'));
     END IF;
     IF exempt_list IS NOT NULL THEN
       EXECUTE pg_catalog.format('CREATE POLICY bsperm_exempt ON %s FOR ALL TO %s USING (true) WITH CHECK (true)',
@@ -375,7 +375,7 @@ BEGIN
   EXECUTE pg_catalog.format('GRANT SELECT ON %s TO PUBLIC', side);
   EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s(text, text) TO PUBLIC', helper);
 
-  INSERT INTO @extschema@.backstage_catalogs AS b
+  INSERT INTO bsperm.backstage_catalogs AS b
          (catalog_schema, final_entities, catalog_owner, final_entity_type, exempt_roles, invoker_views)
   VALUES (nsp, fe, owner_oid, etype, exempt_roles, views)
   ON CONFLICT ON CONSTRAINT backstage_catalogs_pkey DO UPDATE
@@ -394,12 +394,12 @@ SET search_path = pg_catalog, pg_temp
 SET client_min_messages = warning
 AS $fn$
 DECLARE
-  was @extschema@.backstage_catalogs;
+  was bsperm.backstage_catalogs;
   t record;
   v regclass;
 BEGIN
-  PERFORM @extschema@._bsperm_require_database_owner('unprotect a Backstage catalog');
-  SELECT b.* INTO was FROM @extschema@.backstage_catalogs b
+  PERFORM bsperm._bsperm_require_database_owner('unprotect a Backstage catalog');
+  SELECT b.* INTO was FROM bsperm.backstage_catalogs b
     JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) b.catalog_schema
    WHERE n.nspname OPERATOR(pg_catalog.=) bsperm_unprotect_backstage.catalog_schema;
   IF NOT FOUND THEN
@@ -410,11 +410,11 @@ BEGIN
     RAISE EXCEPTION 'must be owner of table %.final_entities', catalog_schema
       USING ERRCODE = 'insufficient_privilege';
   END IF;
-  FOR t IN SELECT c.oid::regclass AS rel FROM @extschema@._bsperm_backstage_tables() k
+  FOR t IN SELECT c.oid::regclass AS rel FROM bsperm._bsperm_backstage_tables() k
              JOIN pg_catalog.pg_class c ON c.relname OPERATOR(pg_catalog.=) k.table_name
                   AND c.relnamespace OPERATOR(pg_catalog.=) was.catalog_schema
             WHERE k.rule OPERATOR(pg_catalog.<>) 'open' LOOP
-    PERFORM @extschema@._bsperm_backstage_drop_policies(t.rel);
+    PERFORM bsperm._bsperm_backstage_drop_policies(t.rel);
     EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', t.rel);
   END LOOP;
   FOREACH v IN ARRAY was.invoker_views LOOP
@@ -427,7 +427,7 @@ BEGIN
   EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %I.bsperm_sync_entity()', catalog_schema);
   EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %I.bsperm_relation_target_absent(text, text)', catalog_schema);
   EXECUTE pg_catalog.format('DROP TABLE IF EXISTS %I.bsperm_entities', catalog_schema);
-  DELETE FROM @extschema@.backstage_catalogs b WHERE b.catalog_schema OPERATOR(pg_catalog.=) was.catalog_schema;
+  DELETE FROM bsperm.backstage_catalogs b WHERE b.catalog_schema OPERATOR(pg_catalog.=) was.catalog_schema;
 END $fn$;
 COMMENT ON FUNCTION @extschema@.bsperm_unprotect_backstage(name) IS
   'undo bsperm_protect_backstage: drop bsperm''s policies, triggers, functions and the jsonb copy, switch row security off again';

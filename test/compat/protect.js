@@ -80,9 +80,7 @@ const expectError = async (name, fn, code) => {
   }
 };
 
-// bsperm's functions are called unqualified (schema bsperm until they move to the extension's schema)
-const conn = (database, user) => ({ host: process.env.PGHOST, port: Number(process.env.PGPORT || 5432), user, database,
-  options: '-c search_path=public,bsperm' });
+const conn = (database, user) => ({ host: process.env.PGHOST, port: Number(process.env.PGPORT || 5432), user, database });
 async function client(database, user) {
   const c = new Client(conn(database, user));
   await c.connect();
@@ -250,7 +248,6 @@ async function main() {
 
   const su = await client(DB, process.env.PGUSER || 'postgres');
   await su.query('CREATE EXTENSION bsperm');
-  await su.query('SET search_path = public, bsperm');
   // alice's policy: a default role with conditions on catalog.entity.read
   await su.query(`INSERT INTO bsperm.roles VALUES ('role:default/everyone', 'all users')`);
   await su.query(`INSERT INTO bsperm.policy_config (default_role) VALUES ('role:default/everyone')`);
