@@ -373,6 +373,10 @@ async function main() {
   check(`${compared} comparisons: bsperm_authorize(resourceRef) for every catalog entity equals AuthorizedEntitiesCatalog.entities()`,
     authorizeEqual === compared, `${authorizeEqual} of ${compared} equal`);
 
+  await sup.query('SELECT bsperm_unprotect_backstage()');
+  const left = (await sup.query('SELECT count(*)::int AS n FROM bsperm.entity_source')).rows[0].n;
+  check('bsperm_unprotect_backstage points the entity source back to bsperm.entities', left === 0, `${left} rows left`);
+
   await backend.close();
   for (const u of USERS) await sqlUsers[u].end();
   await trusted.end();
