@@ -9,7 +9,7 @@ PG_OBJS = src/pg/bsperm.o src/pg/pg_glue.o src/pg/pg_entity.o src/pg/pg_jsonb_wa
 	src/pg/pg_functions.o src/pg/pg_gin.o src/pg/pg_rls.o src/pg/pg_rls_plans.o src/pg/pg_filter_cache.o \
 	src/pg/pg_identity.o src/pg/pg_policy.o src/pg/pg_decide.o \
 	src/pg/pg_owner.o src/pg/pg_policy_cache.o src/pg/pg_policy_load.o \
-	src/pg/pg_members.o src/pg/pg_placeholders.o src/pg/pg_wire.o \
+	src/pg/pg_members.o src/pg/pg_entity_source.o src/pg/pg_placeholders.o src/pg/pg_wire.o \
 	src/pg/pg_policy_function.o
 OBJS = $(CORE_OBJS) $(PG_OBJS)
 

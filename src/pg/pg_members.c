@@ -1,12 +1,11 @@
 /*-------------------------------------------------------------------------
  * pg_members.c
  *	  Resolving an identity against the catalog: its groups (memberOf, then
- *	  childOf up the hierarchy), its ownership refs, its roles; and loading
- *	  entities by exact ref.
+ *	  childOf up the hierarchy), its ownership refs, its roles.
  *
- * Entities are read from bsperm.entities as the extension owner (callers
- * are inside an owner section, pg_owner.c), by exact entity_ref with a
- * schema-qualified operator, one query per level of the group hierarchy.
+ * Entities are read from the entity source (pg_entity_source.c) as the
+ * extension owner (callers are inside an owner section, pg_owner.c), by
+ * exact entity_ref, one query per level of the group hierarchy.
  * The walk itself, de-duplication and the roles are the RBAC core's
  * (bsp_rbac_walk, bsp_rbac_resolve).
  *
@@ -30,81 +29,6 @@
 #include "pg_policy_int.h"
 
 #define P bsperm_policy
-
-static SPIPlanPtr plan_entities;
-
-static void
-run_entities_query(int nrefs, const char *const *refs)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * nrefs);
-	Datum		arg;
-	int			k,
-				rc;
-	MemoryContext cxt = CurrentMemoryContext;
-
-	if (plan_entities == NULL)
-	{
-		Oid			argtypes[1] = {TEXTARRAYOID};
-
-		plan_entities = bsperm_prepare_saved("SELECT e.entity_ref, e.entity FROM bsperm.entities e "
-											 "WHERE e.entity_ref OPERATOR(pg_catalog.=) ANY ($1)",
-											 1, argtypes);
-	}
-	for (k = 0; k < nrefs; k++)
-		elems[k] = CStringGetTextDatum(refs[k]);
-	arg = PointerGetDatum(construct_array(elems, nrefs, TEXTOID, -1, false, TYPALIGN_INT));
-	rc = SPI_execute_plan(plan_entities, &arg, NULL, true, 0);
-	MemoryContextSwitchTo(cxt);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-}
-
-/*
- * Looks entities up by exact ref (inside SPI, as the owner): out[k] is the
- * entity of refs[k] copied into outcxt, NULL when absent.
- */
-void
-bsperm_load_entities_spi(int nrefs, const char *const *refs, Jsonb **out,
-						 MemoryContext outcxt)
-{
-	bsp_refpos *sorted;
-	uint64		i;
-	int			k;
-
-	for (k = 0; k < nrefs; k++)
-		out[k] = NULL;
-	if (nrefs == 0)
-		return;
-	run_entities_query(nrefs, refs);
-
-	/* match rows back to the (possibly repeated) refs */
-	sorted = palloc(sizeof(bsp_refpos) * nrefs);
-	for (k = 0; k < nrefs; k++)
-	{
-		sorted[k].ref = refs[k];
-		sorted[k].pos = k;
-	}
-	bsp_refpos_sort(sorted, nrefs);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		bool		isnull;
-		char	   *ref = TextDatumGetCString(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
-		Datum		d = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
-		int			pos = bsp_refpos_find(sorted, nrefs, ref);
-		Jsonb	   *j;
-		Jsonb	   *copy;
-
-		CHECK_FOR_INTERRUPTS();
-		if (pos < 0 || isnull)
-			continue;
-		j = DatumGetJsonbP(d);
-		copy = MemoryContextAlloc(outcxt, VARSIZE(j));
-		memcpy(copy, j, VARSIZE(j));
-		for (; pos < nrefs && strcmp(sorted[pos].ref, ref) == 0; pos++)
-			out[sorted[pos].pos] = copy;
-	}
-}
 
 /* Adds the group targets of the entity's relations of the given type. */
 static void
@@ -274,28 +198,4 @@ bsperm_resolve_user(const BspIdentity *id, bool transitive, MemoryContext parent
 		bsperm_core_oom();
 	MemoryContextSwitchTo(old);
 	return u;
-}
-
-typedef struct LoadArgs
-{
-	int			nrefs;
-	const char *const *refs;
-	Jsonb	  **entities;
-	MemoryContext cxt;
-} LoadArgs;
-
-static void
-load_entities_as_owner(void *arg)
-{
-	LoadArgs   *a = arg;
-
-	bsperm_load_entities_spi(a->nrefs, a->refs, a->entities, a->cxt);
-}
-
-void
-bsperm_load_entities(int nrefs, const char *const *refs, Jsonb **entities)
-{
-	LoadArgs	a = {nrefs, refs, entities, CurrentMemoryContext};
-
-	bsperm_as_owner(load_entities_as_owner, &a);
 }

@@ -122,8 +122,9 @@ extern void bsperm_decide(BspUser *u, const BspPermission *perm, BspDecision *ou
 extern void bsperm_permission_json(StringInfo buf, const BspPermission *perm);
 
 /*
- * Loads entities by exact entity ref (as the extension owner: no row-level
- * security), nrefs refs in, entities[i] NULL when absent (pg_members.c).
+ * Loads entities by exact entity ref from the entity source (as the
+ * extension owner: no row-level security), nrefs refs in, entities[i] NULL
+ * when absent (pg_entity_source.c).
  */
 extern void bsperm_load_entities(int nrefs, const char *const *refs, Jsonb **entities);
 

@@ -5,7 +5,7 @@
  *
  * The policy.  The policy tables (bsperm.permissions, roles, role_members,
  * permission_policies, conditional_policies, superusers, policy_config,
- * role_users) are loaded (pg_policy_load.c) into one memory context,
+ * role_users, entity_source) are loaded (pg_policy_load.c) into one memory context,
  * bsperm_policy.cxt, and kept while the key is unchanged: the oid of
  * bsperm.policy_state, its base version, and the set of versions in
  * bsperm.policy_changes.  Every change of a policy table, and every change
@@ -273,6 +273,23 @@ policy_user_as_owner(void *arg)
 	a->user = find_cached_user(id, a->transitive);
 	if (a->user == NULL)
 		a->user = cache_new_user(id, a->transitive, a->caller);
+}
+
+/*
+ * In an owner section: reloads the policy if its key changed, for callers
+ * that read policy data (the entity source) without an identity
+ * (bsperm_apply_conditions).  Callers that hold a BspUser got it from
+ * bsperm_policy_user in the same statement, under the same key: nothing
+ * is reloaded under them.
+ */
+void
+bsperm_policy_refresh(void)
+{
+	PolicyKey	key;
+
+	read_policy_key(&key);
+	if (!policy_key_matches(&key))
+		bsperm_load_policy(&key);
 }
 
 /*

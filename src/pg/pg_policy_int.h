@@ -7,6 +7,7 @@
  *						 the identity cache
  *	 pg_policy_load.c	 loading the policy tables into the RBAC core's structs
  *	 pg_members.c		 groups, roles and ownership refs of an identity
+ *	 pg_entity_source.c	 loading entities by ref from the entity source
  *	 pg_placeholders.c	 $currentUser / $ownerRefs in conditions
  *	 pg_wire.c			 Backstage's JSON: actions, permissions, users
  *	 pg_policy_function.c the custom policy function and its decisions
@@ -104,6 +105,8 @@ typedef struct Policy
 	bsp_rbac_policy *rbac;		/* roles, members, lines, conditions, supers */
 	int			nmappings;
 	Mapping    *mappings;		/* sorted by role_name (strcmp) */
+	Oid			source_relid;	/* bsperm.entity_source; Invalid: bsperm.entities */
+	char	   *source_column;
 
 	BspUser    *users[USER_CACHE_SIZE];
 	int			next_user;
@@ -134,9 +137,15 @@ extern void bsperm_run_select(const char *sql);
 /* pg_policy_load.c */
 extern void bsperm_load_policy(const PolicyKey *key);
 
+/* pg_policy_cache.c: reload the policy if its key changed (in an owner section) */
+extern void bsperm_policy_refresh(void);
+
 /* pg_members.c */
 extern BspUser *bsperm_resolve_user(const BspIdentity *id, bool transitive,
 									MemoryContext parent);
+
+/* pg_entity_source.c */
+extern void bsperm_load_entity_source(void);
 extern void bsperm_load_entities_spi(int nrefs, const char *const *refs,
 									 Jsonb **out, MemoryContext outcxt);
 

@@ -302,6 +302,7 @@ bsperm_load_policy(const PolicyKey *key)
 	load_members(in);
 	load_lines(in);
 	load_conds(in);
+	bsperm_load_entity_source();
 	bsperm_arena_init(&arena, P.cxt);
 	if (!bsp_rbac_build(&arena, in, &P.rbac))
 		bsperm_core_oom();

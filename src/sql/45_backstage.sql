@@ -507,6 +507,8 @@ BEGIN
          final_entity_type = excluded.final_entity_type, exempt_roles = excluded.exempt_roles,
          invoker_views = (SELECT pg_catalog.array_agg(DISTINCT v) FROM pg_catalog.unnest(b.invoker_views OPERATOR(pg_catalog.||) excluded.invoker_views) v),
          protected_at = pg_catalog.now();
+  -- decisions read users, groups and resources from the copy (doc/entity-source.md)
+  PERFORM bsperm._bsperm_entity_source_follow(side::regclass, 'entity', true);
 END $fn$;
 COMMENT ON FUNCTION @extschema@.bsperm_protect_backstage(name, regrole[]) IS
   'protect the tables of a Backstage catalog with row-level security driven by bsperm decisions; the owning role (Backstage) and the named roles are exempt';
@@ -551,6 +553,9 @@ BEGIN
   EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS bsperm_sync_truncate ON %I.final_entities', catalog_schema);
   EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %I.bsperm_sync_entity()', catalog_schema);
   EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %I.bsperm_relation_target_absent(text, text)', catalog_schema);
+  IF pg_catalog.to_regclass(pg_catalog.format('%I.bsperm_entities', catalog_schema)) IS NOT NULL THEN
+    PERFORM bsperm._bsperm_entity_source_follow(pg_catalog.format('%I.bsperm_entities', catalog_schema)::regclass, 'entity', false);
+  END IF;
   EXECUTE pg_catalog.format('DROP TABLE IF EXISTS %I.bsperm_entities', catalog_schema);
   DELETE FROM bsperm.backstage_catalogs b WHERE b.catalog_schema OPERATOR(pg_catalog.=) was.catalog_schema;
 END $fn$;
