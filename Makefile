@@ -25,7 +25,8 @@ SHLIB_LINK = $(JSONC_LIBS)
 
 # regression tests (sql/ and expected/), one file per feature
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/[0-9]*.sql)))
-REGRESS_OPTS = --load-extension=$(EXTENSION)
+# each test creates the extension itself (CREATE EXTENSION IF NOT EXISTS)
+REGRESS_OPTS = --dbname=bsperm_regress
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
