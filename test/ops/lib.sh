@@ -115,3 +115,11 @@ finish() {
 	echo "# suite $1: $PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
 }
+
+# session_end NAME: end one session of test/concurrency/lib.sh
+session_end() {
+	printf '\\q\n' >&"${SESS_IN[$1]}" 2>/dev/null || true
+	exec {SESS_IN[$1]}>&- 2>/dev/null || true
+	wait "${SESS_PID[$1]}" 2>/dev/null || true
+	unset "SESS_IN[$1]"
+}
