@@ -16,6 +16,12 @@ OBJS = $(CORE_OBJS) $(PG_OBJS)
 # the install script is built from its parts under src/sql
 SQL_PARTS = $(sort $(wildcard src/sql/[0-9]*.sql))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+# released versions, frozen (release/README.md): their install scripts,
+# secondary control files and the upgrade scripts between them; the current
+# version's install script is the one built above (and must equal its frozen
+# copy: scripts/release.sh check)
+DATA = $(filter-out release/$(EXTENSION)--$(EXTVERSION).sql,\
+	$(wildcard release/$(EXTENSION)--*.sql release/$(EXTENSION)--*.control))
 EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
 
 JSONC_CFLAGS := $(shell pkg-config --cflags json-c)
