@@ -14,9 +14,14 @@ The format (doc/development.md, "Examples in the docs"):
     (the reason is printed with the results);
   - other fences (```sh, ```text not after sql, ```json ...) are not run.
 
-Usage: run_docs.py [FILE...]  (default README.md doc/*.md), against
+Usage: run_docs.py [--print] [FILE...]  (default README.md doc/*.md), against
 PGHOST/PGPORT as postgres.  Prints "ok"/"not ok" per block with the file and
 line, a diff for every mismatch, and "# suite docs: N passed, N failed".
+--print also prints what psql printed for every block, ready to paste as its
+```text block.  --write FILE... rewrites each file: every ```sql block that
+runs gets a ```text block with what psql printed (replacing the one it had;
+none when psql printed nothing).  Review the diff: it accepts whatever
+the server answered, errors included.
 """
 import difflib
 import glob
@@ -27,6 +32,8 @@ import sys
 
 FENCE = re.compile(r'^```\s*([A-Za-z0-9_+-]*)(.*)$')
 NOT_RUN = re.compile(r'^\s*--\s*not run:\s*(.+)$', re.I)
+PRINT = False
+OUTPUTS = {}
 PREFIX = re.compile(r'^psql:<stdin>:\d+: ', re.M)
 
 
@@ -133,6 +140,10 @@ def run_file(path, counts):
             print(f'not ok - {where}: psql stopped before this block ({first})')
             continue
         got_lines = norm(got.split('\n'))
+        OUTPUTS[(path, line)] = got_lines
+        if PRINT:
+            print(f'---- {where} ({first}) psql prints:')
+            print('```text\n' + '\n'.join(got_lines) + '\n```')
         if expected is None:
             errs = [l for l in got_lines if re.match(r'^(ERROR|FATAL|PANIC):', l)]
             if errs:
@@ -158,13 +169,58 @@ def run_file(path, counts):
         psql('postgres', f'DROP ROLE IF EXISTS "{r}";\n')
 
 
+def rewrite(path):
+    """Put psql's output after every ```sql block that ran (see --write)."""
+    lines = open(path, encoding='utf-8').read().split('\n')
+    out, i = [], 0
+    while i < len(lines):
+        line = lines[i]
+        m = FENCE.match(line.strip()) if line.lstrip().startswith('```') else None
+        if not (m and m.group(1).lower() == 'sql'):
+            out.append(line)
+            i += 1
+            continue
+        start = i + 2                      # blocks() numbers the first body line
+        j = i + 1
+        while j < len(lines) and lines[j].strip() != '```':
+            j += 1
+        out.extend(lines[i:j + 1])
+        i = j + 1
+        got = OUTPUTS.get((path, start))
+        if got is None:
+            continue
+        # an existing ```text block after blank lines is replaced
+        k = i
+        while k < len(lines) and not lines[k].strip():
+            k += 1
+        if k < len(lines) and lines[k].strip() == '```text':
+            e = k + 1
+            while e < len(lines) and lines[e].strip() != '```':
+                e += 1
+            i = e + 1
+        if got:
+            out.extend(['', '```text'] + got + ['```'])
+    open(path, 'w', encoding='utf-8').write('\n'.join(out))
+
+
 def main():
     top = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
     os.chdir(top)
-    files = sys.argv[1:] or (['README.md'] + sorted(glob.glob('doc/*.md')))
+    global PRINT
+    args = sys.argv[1:]
+    write = False
+    if args and args[0] == '--print':
+        PRINT = True
+        args = args[1:]
+    elif args and args[0] == '--write':
+        write = True
+        args = args[1:]
+    files = args or (['README.md'] + sorted(glob.glob('doc/*.md')))
     counts = [0, 0]
     for f in files:
         run_file(f, counts)
+        if write:
+            rewrite(f)
     print(f'# suite docs: {counts[0]} passed, {counts[1]} failed')
     return 1 if counts[1] else 0
 
