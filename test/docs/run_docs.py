@@ -47,13 +47,15 @@ def blocks(path):
             if cur is None:
                 if m:
                     cur, lang, start = [], m.group(1).lower(), n + 1
+                    indent = line[:len(line) - len(line.lstrip())]
                 else:
                     out.append(('prose', n, [line]))
             elif line.strip() == '```':
                 out.append((lang, start, cur))
                 cur = None
             else:
-                cur.append(line)
+                # a block indented in a list item: its fence's indentation is not content
+                cur.append(line[len(indent):] if line.startswith(indent) else line.lstrip())
     return out
 
 
@@ -199,7 +201,8 @@ def rewrite(path):
                 e += 1
             i = e + 1
         if got:
-            out.extend(['', '```text'] + got + ['```'])
+            ind = line[:len(line) - len(line.lstrip())]
+            out.extend([''] + [(ind + l).rstrip() for l in ['```text'] + got + ['```']])
     open(path, 'w', encoding='utf-8').write('\n'.join(out))
 
 
