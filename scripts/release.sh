@@ -75,7 +75,7 @@ cmd_check() {
 	if git rev-parse --verify -q HEAD >/dev/null; then
 		for f in $(git diff --name-only HEAD -- release/ 2>/dev/null); do
 			case "$f" in
-				"release/$EXT--$cur.sql" | release/$EXT--*--"$cur".sql) ;;
+				"release/$EXT--$cur.sql" | release/$EXT--*--"$cur".sql | release/README.md) ;;
 				*) git cat-file -e "HEAD:$f" 2>/dev/null && { echo "$f was released and changed"; fail=1; } ;;
 			esac
 		done
