@@ -10,12 +10,18 @@ PG_OBJS = src/pg/bsperm.o src/pg/pg_glue.o src/pg/pg_entity.o src/pg/pg_jsonb_wa
 	src/pg/pg_identity.o src/pg/pg_policy.o src/pg/pg_decide.o \
 	src/pg/pg_owner.o src/pg/pg_policy_cache.o src/pg/pg_policy_load.o \
 	src/pg/pg_members.o src/pg/pg_entity_source.o src/pg/pg_placeholders.o src/pg/pg_wire.o \
-	src/pg/pg_policy_function.o
+	src/pg/pg_policy_function.o src/pg/pg_release.o
 OBJS = $(CORE_OBJS) $(PG_OBJS)
 
 # the install script is built from its parts under src/sql
 SQL_PARTS = $(sort $(wildcard src/sql/[0-9]*.sql))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+# released versions, frozen (release/README.md): their install scripts,
+# secondary control files and the upgrade scripts between them; the current
+# version's install script is the one built above (and must equal its frozen
+# copy: scripts/release.sh check)
+DATA = $(filter-out release/$(EXTENSION)--$(EXTVERSION).sql,\
+	$(wildcard release/$(EXTENSION)--*.sql release/$(EXTENSION)--*.control))
 EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
 
 JSONC_CFLAGS := $(shell pkg-config --cflags json-c)
@@ -25,7 +31,8 @@ SHLIB_LINK = $(JSONC_LIBS)
 
 # regression tests (sql/ and expected/), one file per feature
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/[0-9]*.sql)))
-REGRESS_OPTS = --load-extension=$(EXTENSION)
+# each test creates the extension itself (CREATE EXTENSION IF NOT EXISTS)
+REGRESS_OPTS = --dbname=bsperm_regress
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
