@@ -135,6 +135,9 @@ extern void bsperm_load_policy(const PolicyKey *key);
 /* pg_members.c */
 extern BspUser *bsperm_resolve_user(const BspIdentity *id, bool transitive,
 									MemoryContext parent);
+extern BspUser *bsperm_resolve_user_traced(const BspIdentity *id, bool transitive,
+										   MemoryContext parent, const bsp_rbac_trace *trace,
+										   int **subject_dist);
 extern void bsperm_load_entities_spi(int nrefs, const char *const *refs,
 									 Jsonb **out, MemoryContext outcxt);
 
@@ -144,6 +147,10 @@ extern Jsonb *bsperm_fill_placeholders(Jsonb *criteria, const char *user_ref,
 
 /* pg_wire.c */
 extern Jsonb *bsperm_user_json(const BspUser *u);
+
+/* pg_policy.c: bsperm_decide, not memoized, the RBAC core reporting to trace */
+extern void bsperm_decide_traced(BspUser *u, const BspPermission *perm, BspDecision *out,
+								 const bsp_rbac_trace *trace);
 
 /* pg_policy_function.c */
 extern void bsperm_decide_function(BspUser *u, const BspPermission *perm,
