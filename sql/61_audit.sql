@@ -23,7 +23,7 @@ GRANT USAGE ON SCHEMA bsperm TO _regress_app;
 GRANT SELECT ON entities TO _regress_app;
 
 -- off by default: nothing is logged
-SELECT enabled, retention FROM audit_settings;
+SELECT count(*) AS settings_rows FROM audit_settings;
 BEGIN;
 SELECT bsperm_set_user('user:default/alice');
 SELECT bsperm_authorize('catalog.entity.create');
@@ -34,6 +34,7 @@ SELECT count(*) AS rows_while_off FROM decision_log;
 -- anything else about it), nor read or change the log
 GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON audit_settings TO _regress_app;
 SET ROLE _regress_app;
+INSERT INTO bsperm.audit_settings (enabled) VALUES (true);
 UPDATE bsperm.audit_settings SET enabled = true;
 DELETE FROM bsperm.audit_settings;
 TRUNCATE bsperm.audit_settings;
@@ -43,7 +44,9 @@ RESET ROLE;
 REVOKE ALL ON audit_settings FROM _regress_app;
 
 -- the owner switches it on
-UPDATE audit_settings SET enabled = true;
+INSERT INTO audit_settings (enabled) VALUES (true)
+  ON CONFLICT (singleton) DO UPDATE SET enabled = excluded.enabled;
+SELECT enabled, retention FROM audit_settings;
 
 -- one row per decision, with who asked and the policy version
 SET ROLE _regress_app;
@@ -124,7 +127,7 @@ SELECT count(*) FROM bsperm.decision_log;
 RESET ROLE;
 
 -- off again
-UPDATE audit_settings SET enabled = false, retention = '30 days';
+DELETE FROM audit_settings;
 TRUNCATE decision_log;
 DROP OWNED BY _regress_app;
 DROP ROLE _regress_app;

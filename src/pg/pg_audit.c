@@ -143,10 +143,18 @@ bsperm_audit_note(const char *user_ref, const char *permission, const char *reso
 	}
 	r = &pending[npending++];
 	r->at = GetCurrentTimestamp();
-	for (i = 0; i < UUID_LEN; i++)
-		r->id.data[i] = (unsigned char) pg_prng_uint32(&pg_global_prng_state);
-	r->id.data[6] = (r->id.data[6] & 0x0f) | 0x40;	/* version 4 */
-	r->id.data[8] = (r->id.data[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
+	{
+		/* time-ordered (UUID version 7): Unix milliseconds, then random bits */
+		uint64		ms = (uint64) (r->at / 1000) +
+			(uint64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000;
+
+		for (i = 0; i < 6; i++)
+			r->id.data[i] = (unsigned char) (ms >> (40 - 8 * i));
+		for (i = 6; i < UUID_LEN; i++)
+			r->id.data[i] = (unsigned char) pg_prng_uint32(&pg_global_prng_state);
+		r->id.data[6] = (r->id.data[6] & 0x0f) | 0x70;	/* version 7 */
+		r->id.data[8] = (r->id.data[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
+	}
 	r->session_role = GetUserNameFromId(GetSessionUserId(), false);
 	r->current_role = GetUserNameFromId(GetUserId(), false);
 	r->user_ref = user_ref ? pstrdup(user_ref) : NULL;

@@ -7,10 +7,9 @@ CREATE TABLE @extschema@.audit_settings (
   retention interval NOT NULL DEFAULT '30 days'
     CHECK (retention OPERATOR(pg_catalog.>) '0'::pg_catalog.interval)
 );
-INSERT INTO @extschema@.audit_settings DEFAULT VALUES;
 REVOKE ALL ON @extschema@.audit_settings FROM PUBLIC;
 COMMENT ON TABLE @extschema@.audit_settings IS
-  'one row: is the decision audit log on, and how long its rows are kept; changed by the owner only';
+  'at most one row (none: off): is the decision audit log on, and how long its rows are kept; changed by the owner only';
 
 -- Only a superuser or the owner of schema bsperm changes the setting, even
 -- if the table was granted: a role that can be audited must not be able to
@@ -55,7 +54,13 @@ CREATE TABLE @extschema@.decision_log (
   policy_version bigint NOT NULL,
   via text NOT NULL
 );
-CREATE INDEX decision_log_decided_at ON @extschema@.decision_log (decided_at);
+-- rows arrive in time order: a BRIN index finds old ones for retention and
+-- costs an insert almost nothing (decision ids are time-ordered too)
+CREATE INDEX decision_log_decided_at ON @extschema@.decision_log USING brin (decided_at);
 REVOKE ALL ON @extschema@.decision_log FROM PUBLIC;
 COMMENT ON TABLE @extschema@.decision_log IS
   'one row per decision while bsperm.audit_settings.enabled; readable by the owner and roles it grants';
+
+-- both survive pg_dump / pg_restore
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.audit_settings', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.decision_log', '');
