@@ -94,11 +94,25 @@ DECLARE
 BEGIN
   PERFORM setseed(0.14);
   FOR i IN 1..rounds LOOP
-    -- change the policy now and then
+    -- change the policy now and then: settings, a line added or removed
     IF i % 25 = 0 THEN
       UPDATE bsperm.policy_config SET decision_precedence =
         CASE WHEN random() < 0.5 THEN 'basic' ELSE 'conditional' END,
-        max_depth = CASE WHEN random() < 0.5 THEN 0 ELSE NULL END;
+        max_depth = CASE WHEN random() < 0.5 THEN 0 ELSE NULL END,
+        use_ownership_entity_refs = random() < 0.3;
+    END IF;
+    IF i % 10 = 0 THEN
+      IF random() < 0.6 THEN
+        INSERT INTO bsperm.permission_policies (role, object, action, effect)
+        SELECT (ARRAY['role:default/eng', 'role:default/everyone', 'role:default/nodelete'])[1 + floor(random() * 3)::int],
+               (ARRAY['catalog-entity', 'catalog.entity.read', 'catalog.entity.delete', 'catalog.location.read'])[1 + floor(random() * 4)::int],
+               (ARRAY['read', 'delete', 'update'])[1 + floor(random() * 3)::int],
+               (ARRAY['allow', 'deny'])[1 + floor(random() * 2)::int]
+        ON CONFLICT DO NOTHING;
+      ELSE
+        DELETE FROM bsperm.permission_policies p
+         WHERE p.ctid = (SELECT ctid FROM bsperm.permission_policies ORDER BY random() LIMIT 1);
+      END IF;
     END IF;
     u := users[1 + floor(random() * 4)::int];
     p := perms[1 + floor(random() * array_length(perms, 1))::int];
@@ -115,7 +129,7 @@ BEGIN
   RETURN QUERY SELECT n, bad, array_to_string(ARRAY(SELECT unnest(seen) ORDER BY 1), ',');
 END $$;
 BEGIN;
-SELECT * FROM _regress_explain_agrees(400);
+SELECT * FROM _regress_explain_agrees(600);
 ROLLBACK;
 DROP FUNCTION _regress_explain_agrees(int);
 DROP OWNED BY _regress_viewer;

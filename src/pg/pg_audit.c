@@ -14,8 +14,9 @@
  * A decision is noted in a backend-local list in TopTransactionContext
  * (time, session role, current role, Backstage user, permission, resource
  * ref, result, policy version, a random decision id, what asked), and the
- * list is written at XACT_EVENT_PRE_COMMIT, as the owner, in the
- * committing transaction: the rows commit with it, and a transaction that
+ * list is written at XACT_EVENT_PRE_COMMIT, in the committing transaction,
+ * by direct heap and index inserts (no SQL, no privilege check: the table
+ * is the extension's): the rows commit with it, and a transaction that
  * aborts leaves no row (its decisions are not logged).  A transaction that
  * wrote nothing else commits asynchronously (synchronous_commit = off for
  * that commit), so a read pays no WAL flush for its log rows; a crash can
@@ -39,11 +40,15 @@
 #include "postgres.h"
 
 #include "access/parallel.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -77,7 +82,6 @@ static int	cappending = 0;
 static AuditRow *pending = NULL;	/* in TopTransactionContext */
 static bool callback_registered = false;
 static TimestampTz last_prune = 0;
-static SPIPlanPtr plan_insert = NULL;
 static SPIPlanPtr plan_prune = NULL;
 
 /* Called by the policy loader, inside an owner section. */
@@ -169,45 +173,71 @@ bsperm_audit_note(const char *user_ref, const char *permission, const char *reso
 void
 bsperm_audit_note_current(const char *permission, BspResult result, const char *via)
 {
+	BspUser    *u;
+
 	if (!bsperm_audit_on() || IsParallelWorker())
 		return;
-	bsperm_audit_note(bsperm_user_ref(bsperm_policy_user()), permission, NULL, result, via);
+	u = bsperm_policy_last_user();
+	if (u == NULL)
+		u = bsperm_policy_user();
+	bsperm_audit_note(bsperm_user_ref(u), permission, NULL, result, via);
 }
 
 static Datum
-text_or_null(const char *s, char *nulls, int k)
+text_or_null(const char *s, bool *nulls, int k)
 {
 	if (s == NULL)
 	{
-		nulls[k] = 'n';
+		nulls[k] = true;
 		return (Datum) 0;
 	}
 	return CStringGetTextDatum(s);
 }
 
+/*
+ * The pending rows, inserted directly (as logical replication's apply
+ * worker does: heap and index inserts, no planner, no SPI): the table is
+ * the extension's own, its layout fixed by 61_audit.sql.
+ */
 static void
-flush_as_owner(void *arg)
+insert_pending(void)
 {
+	Oid			relid = get_relname_relid("decision_log", get_namespace_oid("bsperm", false));
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	RangeTblEntry *rte;
+	TupleTableSlot *slot;
 	int			i;
 
-	if (plan_insert == NULL)
-	{
-		Oid			types[10] = {UUIDOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
-		TEXTOID, TEXTOID, TEXTOID, INT8OID, TEXTOID};
-
-		plan_insert = bsperm_prepare_saved("INSERT INTO bsperm.decision_log (decision_id, decided_at, "
-										   "session_role, acting_role, user_ref, permission, resource_ref, "
-										   "result, policy_version, via) "
-										   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-										   10, types);
-	}
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"bsperm.decision_log\" does not exist"),
+				 errdetail("The decision audit log is on (bsperm.audit_settings).")));
+	rel = table_open(relid, RowExclusiveLock);
+	if (RelationGetDescr(rel)->natts != 10)
+		elog(ERROR, "bsperm.decision_log does not have the columns bsperm writes");
+	estate = CreateExecutorState();
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_RELATION;
+	rte->relid = relid;
+	rte->relkind = rel->rd_rel->relkind;
+	rte->rellockmode = RowExclusiveLock;
+	ExecInitRangeTable(estate, list_make1(rte));
+	rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(rri, rel, 1, NULL, 0);
+	estate->es_output_cid = GetCurrentCommandId(true);
+	ExecOpenIndices(rri, false);
+	slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual);
 	for (i = 0; i < npending; i++)
 	{
 		AuditRow   *r = &pending[i];
-		Datum		v[10];
-		char		nulls[11] = "          ";
-		int			rc;
+		Datum	   *v = slot->tts_values;
+		bool	   *nulls = slot->tts_isnull;
 
+		ExecClearTuple(slot);
+		memset(nulls, 0, sizeof(bool) * 10);
 		v[0] = UUIDPGetDatum(&r->id);
 		v[1] = TimestampTzGetDatum(r->at);
 		v[2] = CStringGetTextDatum(r->session_role);
@@ -218,29 +248,44 @@ flush_as_owner(void *arg)
 		v[7] = CStringGetTextDatum(r->result);
 		v[8] = Int64GetDatum(r->version);
 		v[9] = CStringGetTextDatum(r->via);
-		rc = SPI_execute_plan(plan_insert, v, nulls, false, 0);
-		if (rc != SPI_OK_INSERT)
-			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+		ExecStoreVirtualTuple(slot);
+		ExecSimpleRelationInsert(rri, estate, slot);
 	}
-	/* retention, now and then */
+	ExecCloseIndices(rri);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+	table_close(rel, NoLock);
+}
+
+/* Retention, now and then, as the owner. */
+static void
+prune_as_owner(void *arg)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		v[1];
+	int			rc;
+
+	if (plan_prune == NULL)
+		plan_prune = bsperm_prepare_saved("DELETE FROM bsperm.decision_log l WHERE l.ctid "
+										  "OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT o.ctid FROM bsperm.decision_log o "
+										  "WHERE o.decided_at OPERATOR(pg_catalog.<) "
+										  "(pg_catalog.now() OPERATOR(pg_catalog.-) $1::pg_catalog.interval) "
+										  "LIMIT 10000 FOR UPDATE SKIP LOCKED))",
+										  1, types);
+	v[0] = CStringGetTextDatum(audit_retention);
+	rc = SPI_execute_plan(plan_prune, v, NULL, false, 0);
+	if (rc != SPI_OK_DELETE)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+}
+
+static void
+flush(void)
+{
+	insert_pending();
 	if (audit_retention != NULL &&
 		TimestampDifferenceExceeds(last_prune, GetCurrentTimestamp(), 60 * 1000))
 	{
-		Oid			types[1] = {TEXTOID};
-		Datum		v[1];
-		int			rc;
-
-		if (plan_prune == NULL)
-			plan_prune = bsperm_prepare_saved("DELETE FROM bsperm.decision_log l WHERE l.ctid "
-											  "OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT o.ctid FROM bsperm.decision_log o "
-											  "WHERE o.decided_at OPERATOR(pg_catalog.<) "
-											  "(pg_catalog.now() OPERATOR(pg_catalog.-) $1::pg_catalog.interval) "
-											  "LIMIT 10000 FOR UPDATE SKIP LOCKED))",
-											  1, types);
-		v[0] = CStringGetTextDatum(audit_retention);
-		rc = SPI_execute_plan(plan_prune, v, NULL, false, 0);
-		if (rc != SPI_OK_DELETE)
-			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+		bsperm_as_owner(prune_as_owner, NULL);
 		last_prune = GetCurrentTimestamp();
 	}
 }
@@ -261,7 +306,7 @@ audit_xact_callback(XactEvent event, void *arg)
 											 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
 											 true, 0, false);
 				PushActiveSnapshot(GetTransactionSnapshot());
-				bsperm_as_owner(flush_as_owner, NULL);
+				flush();
 				PopActiveSnapshot();
 			}
 			npending = 0;

@@ -43,7 +43,7 @@ CREATE TRIGGER policy_row_changed AFTER INSERT OR UPDATE OR DELETE ON @extschema
 ALTER TABLE @extschema@.audit_settings ENABLE REPLICA TRIGGER policy_row_changed;
 
 CREATE TABLE @extschema@.decision_log (
-  decision_id uuid PRIMARY KEY,
+  decision_id uuid NOT NULL,  -- unique by construction (time and 74 random bits), not indexed
   decided_at timestamptz NOT NULL,
   session_role text NOT NULL,
   acting_role text NOT NULL,
@@ -55,7 +55,7 @@ CREATE TABLE @extschema@.decision_log (
   via text NOT NULL
 );
 -- rows arrive in time order: a BRIN index finds old ones for retention and
--- costs an insert almost nothing (decision ids are time-ordered too)
+-- costs an insert almost nothing; no other index (each costs every decision)
 CREATE INDEX decision_log_decided_at ON @extschema@.decision_log USING brin (decided_at);
 REVOKE ALL ON @extschema@.decision_log FROM PUBLIC;
 COMMENT ON TABLE @extschema@.decision_log IS
