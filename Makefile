@@ -10,7 +10,7 @@ PG_OBJS = src/pg/bsperm.o src/pg/pg_glue.o src/pg/pg_entity.o src/pg/pg_jsonb_wa
 	src/pg/pg_identity.o src/pg/pg_policy.o src/pg/pg_decide.o \
 	src/pg/pg_owner.o src/pg/pg_policy_cache.o src/pg/pg_policy_load.o \
 	src/pg/pg_members.o src/pg/pg_entity_source.o src/pg/pg_placeholders.o src/pg/pg_wire.o \
-	src/pg/pg_policy_function.o src/pg/pg_release.o
+	src/pg/pg_policy_function.o src/pg/pg_release.o src/pg/pg_explain.o src/pg/pg_policy_tests.o src/pg/pg_audit.o
 OBJS = $(CORE_OBJS) $(PG_OBJS)
 
 # the install script is built from its parts under src/sql

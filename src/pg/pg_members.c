@@ -74,11 +74,13 @@ add_relations(Jsonb *entity, const char *type, bsp_rbac_walk *w)
  * which are within max_depth.
  */
 static void
-walk_groups(const char *user_ref, int depth_limit, bsp_arena *arena, bsp_rbac_walk *w)
+walk_groups(const char *user_ref, int depth_limit, bsp_arena *arena, bsp_rbac_walk *w,
+			int **dist)
 {
 	Jsonb	   *user;
 	const char *const *level;
-	int			n;
+	int			n,
+				distance = 0;
 	const bsp_rbac_settings *s = bsp_rbac_settings_of(P.rbac);
 
 	if (!bsp_rbac_walk_init(w, arena, depth_limit, s->max_depth))
@@ -87,10 +89,13 @@ walk_groups(const char *user_ref, int depth_limit, bsp_arena *arena, bsp_rbac_wa
 	add_relations(user, "memberOf", w);
 	if (user)
 		pfree(user);
+	if (dist)
+		*dist = palloc0(sizeof(int) * Max(w->n, 1));
 	while ((n = bsp_rbac_walk_next(w, &level)) > 0)
 	{
 		Jsonb	  **ents = palloc(sizeof(Jsonb *) * n);
-		int			i;
+		int			i,
+					before = w->n;
 
 		CHECK_FOR_INTERRUPTS();
 		bsperm_load_entities_spi(n, level, ents, CurrentMemoryContext);
@@ -101,6 +106,14 @@ walk_groups(const char *user_ref, int depth_limit, bsp_arena *arena, bsp_rbac_wa
 				pfree(ents[i]);
 		}
 		pfree(ents);
+		distance++;
+		/* explain: the groups this level added are one further up */
+		if (dist)
+		{
+			*dist = repalloc(*dist, sizeof(int) * Max(w->n, 1));
+			for (i = before; i < w->n; i++)
+				(*dist)[i] = distance;
+		}
 	}
 }
 
@@ -155,6 +168,18 @@ ownership_refs(BspUser *u, const bsp_rbac_walk *w, bool transitive, bsp_arena *a
 BspUser *
 bsperm_resolve_user(const BspIdentity *id, bool transitive, MemoryContext parent)
 {
+	return bsperm_resolve_user_traced(id, transitive, parent, NULL, NULL);
+}
+
+/*
+ * The same, reporting to trace (pg_explain.c); *subject_dist (when not
+ * NULL) gets each subject's distance: -1 for the user, 0 for memberOf
+ * groups, d for a group d childOf steps above them.
+ */
+BspUser *
+bsperm_resolve_user_traced(const BspIdentity *id, bool transitive, MemoryContext parent,
+						   const bsp_rbac_trace *trace, int **subject_dist)
+{
 	MemoryContext ucxt = AllocSetContextCreate(parent, "bsperm identity",
 											   ALLOCSET_SMALL_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(ucxt);
@@ -162,6 +187,7 @@ bsperm_resolve_user(const BspIdentity *id, bool transitive, MemoryContext parent
 	bsp_arena	arena;
 	bsp_rbac_walk w;
 	const char **subjects;
+	int		   *dist = NULL;
 	int			i;
 
 	u->cxt = ucxt;
@@ -184,7 +210,7 @@ bsperm_resolve_user(const BspIdentity *id, bool transitive, MemoryContext parent
 
 		if (transitive && !id->refs_given)
 			depth_limit = -1;
-		walk_groups(u->id.user_ref, depth_limit, &arena, &w);
+		walk_groups(u->id.user_ref, depth_limit, &arena, &w, subject_dist ? &dist : NULL);
 	}
 	ownership_refs(u, &w, transitive, &arena);
 
@@ -193,8 +219,15 @@ bsperm_resolve_user(const BspIdentity *id, bool transitive, MemoryContext parent
 	subjects[0] = u->id.user_ref;
 	for (i = 0; i < w.nwithin; i++)
 		subjects[i + 1] = w.items[i];
-	if (!bsp_rbac_resolve(&arena, P.rbac, u->id.user_ref, w.nwithin + 1, subjects,
-						  u->nrefs, u->refs, &u->rbac))
+	if (subject_dist)
+	{
+		*subject_dist = palloc(sizeof(int) * (w.nwithin + 1));
+		(*subject_dist)[0] = -1;
+		for (i = 0; i < w.nwithin; i++)
+			(*subject_dist)[i + 1] = dist[i];
+	}
+	if (!bsp_rbac_resolve_traced(&arena, P.rbac, u->id.user_ref, w.nwithin + 1, subjects,
+								 u->nrefs, u->refs, &u->rbac, trace))
 		bsperm_core_oom();
 	MemoryContextSwitchTo(old);
 	return u;

@@ -107,6 +107,8 @@ extern void bsperm_policy_init(void);
  * the cache and stays valid until the next call of bsperm_policy_user.
  */
 extern BspUser *bsperm_policy_user(void);
+/* What the last bsperm_policy_user call returned (NULL if it failed). */
+extern BspUser *bsperm_policy_last_user(void);
 
 extern const char *bsperm_user_ref(const BspUser *u);	/* NULL: anonymous */
 extern int	bsperm_user_ownership_refs(const BspUser *u, const char *const **refs);

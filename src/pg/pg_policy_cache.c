@@ -296,12 +296,15 @@ bsperm_policy_refresh(void)
  * The fast path (policy unchanged, identity cached) runs no SQL: the key is
  * read from the heap, everything else is in memory.
  */
+static BspUser *last_user = NULL;
+
 BspUser *
 bsperm_policy_user(void)
 {
 	PolicyKey	key;
 	UserArgs	a;
 
+	last_user = NULL;
 	read_policy_key(&key);
 	if (policy_key_matches(&key))
 	{
@@ -310,14 +313,20 @@ bsperm_policy_user(void)
 										 bsperm_transitive_ownership);
 
 		if (u != NULL)
-			return u;
+			return last_user = u;
 	}
 	a.key = &key;
 	a.transitive = bsperm_transitive_ownership;
 	a.caller = CurrentMemoryContext;	/* SPI_connect switches */
 	a.user = NULL;
 	bsperm_as_owner(policy_user_as_owner, &a);
-	return a.user;
+	return last_user = a.user;
+}
+
+BspUser *
+bsperm_policy_last_user(void)
+{
+	return last_user;
 }
 
 const char *

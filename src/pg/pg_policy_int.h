@@ -143,6 +143,9 @@ extern void bsperm_policy_refresh(void);
 /* pg_members.c */
 extern BspUser *bsperm_resolve_user(const BspIdentity *id, bool transitive,
 									MemoryContext parent);
+extern BspUser *bsperm_resolve_user_traced(const BspIdentity *id, bool transitive,
+										   MemoryContext parent, const bsp_rbac_trace *trace,
+										   int **subject_dist);
 
 /* pg_entity_source.c */
 extern void bsperm_load_entity_source(void);
@@ -155,6 +158,10 @@ extern Jsonb *bsperm_fill_placeholders(Jsonb *criteria, const char *user_ref,
 
 /* pg_wire.c */
 extern Jsonb *bsperm_user_json(const BspUser *u);
+
+/* pg_policy.c: bsperm_decide, not memoized, the RBAC core reporting to trace */
+extern void bsperm_decide_traced(BspUser *u, const BspPermission *perm, BspDecision *out,
+								 const bsp_rbac_trace *trace);
 
 /* pg_policy_function.c */
 extern void bsperm_decide_function(BspUser *u, const BspPermission *perm,

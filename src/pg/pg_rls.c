@@ -71,6 +71,7 @@
 #include "pg_policy_int.h"
 #include "bsp_doc.h"
 #include "pg_policy.h"
+#include "pg_audit.h"
 #include "pg_rls.h"
 
 #define CATALOG_PLUGIN "catalog"
@@ -266,6 +267,9 @@ site_decision(FunctionCallInfo fcinfo, text *permission)
 	c->permission = NULL;
 	c->filter = NULL;
 	bsperm_rls_decide(perm, true, &d);
+	/* the audit log: once per call site and statement, not per row (pg_audit.c) */
+	bsperm_audit_note_current(perm, d.outcome == RLS_ALLOW ? BSP_ALLOW :
+							  d.outcome == RLS_FILTER ? BSP_CONDITIONAL : BSP_DENY, "rls unfolded");
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	c->permission = pstrdup(perm);
 	if (d.outcome == RLS_FILTER)

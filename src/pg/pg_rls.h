@@ -16,6 +16,9 @@
 
 /* A decision's compiled conditions, memoized with it (pg_decide.c). */
 extern BspermCachedFilter *bsperm_decision_filter(BspDecision *d);
+/* pg_decide.c: criteria compiled for many entities; catalog conditions only */
+extern BspermCachedFilter *bsperm_compile_conditions(Jsonb *conditions);
+extern void bsperm_check_appliable(const BspDecision *d);
 
 /* What row-level security does with one permission for the current identity. */
 typedef enum RlsOutcome

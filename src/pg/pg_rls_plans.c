@@ -75,6 +75,7 @@
 #include "utils/syscache.h"
 
 #include "bsperm.h"
+#include "pg_audit.h"
 #include "pg_rls.h"
 
 #define TOKEN_PREFIX "bsperm decision "
@@ -412,6 +413,9 @@ check_plan(PlannedStmt *stmt, int eflags)
 					 errdetail("A policy, membership, setting or identity change became visible between planning and execution."),
 					 errhint("Run the statement again; it will be planned with the new decision.")));
 		}
+		/* the audit log: a folded decision once per execution (pg_audit.c) */
+		bsperm_audit_note_current(permission, d.outcome == RLS_ALLOW ? BSP_ALLOW :
+								  d.outcome == RLS_FILTER ? BSP_CONDITIONAL : BSP_DENY, "rls");
 	}
 }
 
