@@ -657,7 +657,13 @@ tally_roles(const bsp_rbac_policy *p, const bsp_rbac_user *u,
 	}
 }
 
-/* Step 7: lines bound to the user or its groups, for users without roles. */
+/*
+ * Step 7: lines bound to the user or its groups, for users without roles.
+ * As the RBAC plugin (8.1.3) does: a resource permission is decided on its
+ * resource type only (a line naming the permission does not count), a basic
+ * permission on its name; with basic precedence a resource permission is
+ * DENY (bsp_rbac_decide).
+ */
 static void
 tally_direct(const bsp_rbac_policy *p, const bsp_rbac_user *u,
 			 const bsp_rbac_perm *perm, bsp_rbac_action act, tally *t,
@@ -667,8 +673,8 @@ tally_direct(const bsp_rbac_policy *p, const bsp_rbac_user *u,
 				i,
 				pos;
 
-	/* pass 0: is the permission named?  pass 1: count */
-	for (pass = 0; pass < 2; pass++)
+	/* pass 0: is the permission named (basic permissions only)?  pass 1: count */
+	for (pass = perm->resource ? 1 : 0; pass < 2; pass++)
 		for (i = 0; i < u->nsubjects; i++)
 		{
 			pos = bsp_refpos_find(p->direct, p->ndirect, u->subjects[i]);
@@ -695,7 +701,8 @@ cond_matches(const bsp_rbac_cond_row *c, const bsp_rbac_perm *perm, bsp_rbac_act
 	if (c->actions & (1u << act))
 		return true;
 	for (i = 0; i < c->nnames; i++)
-		if (strcmp(c->names[i], perm->name) == 0)
+		if (strcmp(c->names[i], perm->name) == 0 &&
+			(c->name_actions == NULL || c->name_actions[i] == act)) /* plugin: action too */
 			return true;
 	return false;
 }
@@ -808,6 +815,8 @@ bsp_rbac_rule_name(bsp_rbac_rule rule)
 			return "deny overrides allow";
 		case BSP_RBAC_RULE_NO_LINE:
 			return "no line";
+		case BSP_RBAC_RULE_NO_ROLE_BASIC:
+			return "no role, basic precedence";
 	}
 	return "unknown";
 }
@@ -847,6 +856,12 @@ bsp_rbac_decide_traced(bsp_arena *arena, const bsp_rbac_policy *p, const bsp_rba
 	/* 4, 6, 7: the basic lines */
 	if (u->nroles > 0)
 		tally_roles(p, u, perm, act, &t, tr);
+	else if (perm->resource && p->settings.basic_precedence)
+	{
+		/* plugin 8.1.3: no role, basic precedence: DENY */
+		trace_decided(tr, BSP_RBAC_RULE_NO_ROLE_BASIC, &t, true, false, out->result);
+		return true;
+	}
 	else
 		tally_direct(p, u, perm, act, &t, tr);
 

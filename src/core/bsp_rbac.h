@@ -72,6 +72,13 @@ typedef struct bsp_rbac_cond_row
 	int			nnames;
 	const char *const *names;	/* permission names */
 	const void *conditions;		/* the caller's representation */
+	/*
+	 * The action of each name ({name, action} in the plugin's mapping), or
+	 * NULL: a name then matches whatever the request's action (rows written
+	 * before mappings carried actions).  As the RBAC plugin (8.1.3) does, a
+	 * {name, action} entry matches only a request with that action.
+	 */
+	const bsp_rbac_action *name_actions;
 } bsp_rbac_cond_row;
 
 typedef struct bsp_rbac_settings
@@ -216,7 +223,8 @@ typedef enum bsp_rbac_rule
 	BSP_RBAC_RULE_CONDITIONAL_NO_BASIC, /* step 5, basic precedence, no line */
 	BSP_RBAC_RULE_ALLOW,		/* step 6: an allow and no deny */
 	BSP_RBAC_RULE_DENY_OVERRIDES,	/* step 6: a deny */
-	BSP_RBAC_RULE_NO_LINE		/* step 6: nothing said */
+	BSP_RBAC_RULE_NO_LINE,		/* step 6: nothing said */
+	BSP_RBAC_RULE_NO_ROLE_BASIC	/* no role, basic precedence, resource permission: DENY */
 } bsp_rbac_rule;
 
 typedef enum bsp_rbac_via

@@ -6,8 +6,8 @@
  * function (pg_policy_function.c); and the RBAC plugin's algorithm, which
  * is the core's (src/core/bsp_rbac.c, doc/policy.md).  For RBAC this file
  * only turns the core's answer into a BspDecision: the conditional
- * policies the core returns are combined as {"anyOf": [...]} (one stays as
- * it is) and their placeholders filled in (pg_placeholders.c), as jsonb,
+ * policies the core returns are combined as {"anyOf": [...]} (one role's
+ * too, as the RBAC plugin does) and their placeholders filled in (pg_placeholders.c), as jsonb,
  * without a text round trip.
  *
  * Memory and invalidation.  An RBAC decision depends on nothing but the
@@ -79,7 +79,8 @@ decide_rbac(BspUser *u, const BspPermission *perm, BspDecision *out,
 	out->result = (BspResult) d.result;
 	if (d.result != BSP_RBAC_CONDITIONAL)
 		return;
-	combined = d.nconds == 1 ? (Jsonb *) d.conds[0]->conditions : any_of(d.nconds, d.conds);
+	/* always {"anyOf": [...]}, one role's conditions too, as the RBAC plugin (8.1.3) */
+	combined = any_of(d.nconds, d.conds);
 	out->plugin_id = d.conds[0]->plugin_id;
 	out->resource_type = perm->resource_type;
 	out->conditions = bsperm_fill_placeholders(combined, u->id.user_ref, u->nrefs, u->refs);
