@@ -61,7 +61,9 @@ typedef enum bsp_errkind
 	BSP_ERR_INVALID,			/* fails a schema (structure or params) */
 	BSP_ERR_UNKNOWN_RULE,		/* a rule that is not registered */
 	BSP_ERR_LIMIT,				/* depth, node count or array length */
-	BSP_ERR_CANCELED			/* the caller's cancel_requested said so */
+	BSP_ERR_CANCELED,			/* the caller's cancel_requested said so */
+	BSP_ERR_NEED_RULES,			/* a declared rule is used: load them, compile again */
+	BSP_ERR_NEED_WALK			/* claims to expand: walk the groups, compile again */
 } bsp_errkind;
 
 /* Which limit a BSP_ERR_LIMIT hit; the caller knows what sets each one */
