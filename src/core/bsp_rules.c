@@ -329,17 +329,19 @@ read_schema(rreader *r, json_object *schema)
 		old = rpush(r, "properties");
 		if (!json_object_is_type(props, json_type_object))
 			return rfail_type(r, "object", props);
-		json_object_object_foreach(props, k, p)
 		{
-			size_t		o2 = rpush(r, k);
+			json_object_object_foreach(props, k, p)
+			{
+				size_t		o2 = rpush(r, k);
 
-			if (rule->nparams == MAX_PARAMS)
-				return bsp_fail(r->err, BSP_ERR_INVALID, r->path.data,
-								"a rule has at most %d parameters", MAX_PARAMS);
-			if (!read_property(r, k, p, &rule->params[rule->nparams]))
-				return false;
-			rule->nparams++;
-			rpop(r, o2);
+				if (rule->nparams == MAX_PARAMS)
+					return bsp_fail(r->err, BSP_ERR_INVALID, r->path.data,
+									"a rule has at most %d parameters", MAX_PARAMS);
+				if (!read_property(r, k, p, &rule->params[rule->nparams]))
+					return false;
+				rule->nparams++;
+				rpop(r, o2);
+			}
 		}
 		rpop(r, old);
 	}

@@ -48,6 +48,13 @@ typedef enum BspermDocKind
  */
 extern bsp_filter *bsperm_compile(Jsonb *doc, BspermDocKind kind,
 								  bsp_arena *arena, bsp_sbuf *normalized);
+/*
+ * Compiles criteria text with declared rules and transitive claims
+ * (pg_rules.c); false with err set for invalid input.
+ */
+extern bool bsperm_compile_criteria_text(bsp_arena *arena, const char *text, size_t len,
+										 const bsp_limits *limits, bsp_filter **out,
+										 bsp_sbuf *normalized, bsp_error *err);
 /* The same, but NULL for invalid input (out of memory and cancel still raise). */
 extern bsp_filter *bsperm_compile_quiet(Jsonb *doc, BspermDocKind kind,
 										bsp_arena *arena);

@@ -276,6 +276,13 @@ bsperm_resolve_user(const BspIdentity *id, bool transitive, MemoryContext parent
 	return u;
 }
 
+/* The same for other callers: transitive claims walk childOf or parentOf (pg_rules.c). */
+void
+bsperm_add_group_relations(Jsonb *entity, const char *type, bsp_rbac_walk *w)
+{
+	add_relations(entity, type, w);
+}
+
 typedef struct LoadArgs
 {
 	int			nrefs;
