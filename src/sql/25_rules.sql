@@ -64,9 +64,11 @@ BEGIN
   END IF;
   IF ids IS NOT NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'dependent_objects_still_exist',
-      MESSAGE = pg_catalog.format('rule "%s" is used by conditional policies %s',
-                                  CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN '(some)' ELSE OLD.name END,
-                                  pg_catalog.array_to_string(ids, ', ')),
+      MESSAGE = CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE'
+                     THEN pg_catalog.format('declared rules are used by conditional policies %s',
+                                            pg_catalog.array_to_string(ids, ', '))
+                     ELSE pg_catalog.format('rule "%s" is used by conditional policies %s',
+                                            OLD.name, pg_catalog.array_to_string(ids, ', ')) END,
       HINT = 'Change or delete those rows of bsperm.conditional_policies first.';
   END IF;
   IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
