@@ -139,6 +139,29 @@ SELECT jsonb_pretty(r) FROM jsonb_array_elements(bsperm_metadata() -> 'rules') r
 SELECT r ->> 'name' AS rule, r ->> 'resourceType' AS resource_type FROM jsonb_array_elements(bsperm_metadata() -> 'rules') r;
 SELECT p FROM jsonb_array_elements(bsperm_metadata() -> 'permissions') p WHERE p ->> 'name' IN ('catalog.entity.read', 'catalog.entity.validate');
 
+-- transitive claims: the policy's are walked as the owner; a caller's own
+-- criteria only through what the caller may read of the catalog
+DELETE FROM conditional_policies;
+INSERT INTO entities (entity) VALUES
+ ('{"kind":"Group","metadata":{"name":"team-a-sub"},"relations":[{"type":"childOf","targetRef":"group:default/team-a"}]}'),
+ ('{"kind":"Component","metadata":{"name":"sub-svc"},"relations":[{"type":"ownedBy","targetRef":"group:default/team-a-sub"}]}');
+UPDATE entities SET entity = entity || '{"relations":[{"type":"parentOf","targetRef":"group:default/team-a-sub"}]}'
+ WHERE entity_ref = 'group:default/team-a';
+INSERT INTO conditional_policies (role, plugin_id, resource_type, actions, conditions) VALUES
+ ('role:default/readers', 'catalog', 'catalog-entity', '{read}',
+  '{"rule":"IS_ENTITY_OWNER","resourceType":"catalog-entity","params":{"claims":["$ownerRefs"],"transitive":"descendants"}}');
+SET ROLE bsperm_test_rules_app;
+BEGIN; SELECT bsperm_set_user('user:default/alice'); SELECT entity_ref FROM bsperm.entities ORDER BY 1; COMMIT;
+RESET ROLE;
+SELECT bsperm_criteria_filter('{"rule":"IS_ENTITY_OWNER","resourceType":"catalog-entity","params":{"claims":["group:default/team-a"],"transitive":"descendants"}}') AS owner_sees;
+SET ROLE bsperm_test_rules_mallory;   -- may select from the catalog, sees no row of it
+SELECT bsperm_criteria_filter('{"rule":"IS_ENTITY_OWNER","resourceType":"catalog-entity","params":{"claims":["group:default/team-a"],"transitive":"descendants"}}') AS mallory_sees;
+RESET ROLE;
+REVOKE SELECT ON bsperm.entities FROM bsperm_test_rules_mallory;
+SET ROLE bsperm_test_rules_mallory;
+SELECT bsperm_matches('{"kind":"x"}', '{"rule":"IS_ENTITY_OWNER","resourceType":"catalog-entity","params":{"claims":["group:default/team-a"],"transitive":"ancestors"}}');
+RESET ROLE;
+
 DELETE FROM conditional_policies;
 DROP FUNCTION _regress_rules_policy(jsonb, jsonb);
 DROP EXTENSION bsperm CASCADE;

@@ -19,6 +19,15 @@
  *	   claims are ordinary values of relations.ownedBy, so the GIN index
  *	   answers them: nothing walks per row.
  *
+ * Whose rights walk.  Criteria from the policy (bsperm_compile_policy:
+ * decisions, row-level security, apply-conditions, all owner-written or
+ * from a trusted caller) are walked as the extension owner, as memberships
+ * are.  Criteria any caller passes (bsperm_matches, bsperm_criteria_sql,
+ * bsperm_criteria_filter, bsperm_validate_criteria) are walked with the
+ * caller's own privileges and row security on the catalog: otherwise
+ * {"claims": [g], "transitive": ...} would list the parents or children of
+ * any group, read or not.
+ *
  * The rules cache.  bsperm.rules is loaded (as the owner) into its own
  * memory context and kept while the policy key (pg_policy_cache.c: the
  * base version and the set of versions in bsperm.policy_changes, read in
@@ -132,7 +141,10 @@ typedef struct Walks
 	bsp_compile_env *env;
 } Walks;
 
-/* Expands every walk the last compile asked for (inside SPI, as the owner). */
+/* true while criteria of the policy compile (bsperm_compile_policy) */
+static bool compiling_policy = false;
+
+/* Expands every walk the last compile asked for (inside SPI; as the owner for the policy). */
 static void
 walk_as_owner(void *arg)
 {
@@ -204,15 +216,44 @@ bsperm_compile_criteria_text(bsp_arena *arena, const char *text, size_t len,
 			return ok;
 		if (err->kind == BSP_ERR_NEED_RULES && env.rules == NULL)
 			env.rules = current_rules();
-		else if (err->kind == BSP_ERR_NEED_WALK)
+		else if (err->kind == BSP_ERR_NEED_WALK && compiling_policy)
 		{
 			Walks		w = {&env};
 
 			bsperm_as_owner(walk_as_owner, &w);
 		}
+		else if (err->kind == BSP_ERR_NEED_WALK)
+		{
+			Walks		w = {&env};
+
+			/* the caller's rights: no owner section (errors end SPI with the transaction) */
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "SPI_connect failed");
+			walk_as_owner(&w);
+			SPI_finish();
+		}
 		else
 			return false;
 	}
+}
+
+bsp_filter *
+bsperm_compile_policy(Jsonb *criteria, bsp_arena *arena)
+{
+	bool		save = compiling_policy;
+	bsp_filter *f;
+
+	compiling_policy = true;
+	PG_TRY();
+	{
+		f = bsperm_compile(criteria, BSPERM_DOC_CRITERIA, arena, NULL);
+	}
+	PG_FINALLY();
+	{
+		compiling_policy = save;
+	}
+	PG_END_TRY();
+	return f;
 }
 
 /* ---- SQL-callable ---- */
