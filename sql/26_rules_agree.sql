@@ -163,12 +163,14 @@ SELECT rc.id, rc.c, a.per_entity, a.reference, a.by_index, a.by_scan
   FROM answers a JOIN rc USING (id)
  WHERE NOT (per_entity = reference AND per_entity = by_index AND per_entity = by_scan);
 
--- the index answers a declared rule and a transitive claim
+-- the index answers a declared rule and a transitive claim (the plan without parallel workers)
 SET enable_seqscan = off;
+SET max_parallel_workers_per_gather = 0;
 EXPLAIN (COSTS OFF) SELECT id FROM rt WHERE entity @~ bsperm_criteria_filter(
   '{"anyOf":[{"rule":"IS_FROM_CLUSTER","resourceType":"catalog-entity","params":{"clusters":["prod-eu"]}},
              {"rule":"IS_ENTITY_OWNER","resourceType":"catalog-entity","params":{"claims":["group:default/g23"],"transitive":"ancestors","maxDepth":2}}]}');
 RESET enable_seqscan;
+RESET max_parallel_workers_per_gather;
 
 DROP TABLE rt, rc;
 DROP FUNCTION _ids(text), _criteria(int), _any_of(jsonb), _nothing(), _leaf(text, jsonb), _list(text[]), _pick(text[]),
