@@ -18,8 +18,8 @@ INSERT INTO public.bench_rt SELECT '$name', public.bench_timed(\$q\$$q\$q\$);"
 	if [ -z "$who" ]; then
 		printf 'SET ROLE bsperm_bench_app;\n%s\nRESET ROLE;\n' "$t"
 	else
-		set="SELECT bsperm.bsperm_set_user('$who')"
-		[ -z "$refs" ] || set="SELECT bsperm.bsperm_set_user('$who', string_to_array('$refs', ','))"
+		set="SELECT bsperm_set_user('$who')"
+		[ -z "$refs" ] || set="SELECT bsperm_set_user('$who', string_to_array('$refs', ','))"
 		printf 'SET ROLE bsperm_bench_app; BEGIN; %s \\g /dev/null\n%s\nCOMMIT; RESET ROLE;\n' "$set" "$t"
 	fi
 }
@@ -44,7 +44,7 @@ for n in ${BENCH_RULES_SIZES:-100000}; do
 	rm -f "$script"
 	echo "-- plans"
 	for who in sam dana; do
-		$P -c "SET ROLE bsperm_bench_app" -c "BEGIN" -c "SELECT bsperm.bsperm_set_user('user:default/$who')" \
+		$P -c "SET ROLE bsperm_bench_app" -c "BEGIN" -c "SELECT bsperm_set_user('user:default/$who')" \
 		   -c "EXPLAIN (COSTS OFF) SELECT count(*) FROM bsperm.entities" -c "COMMIT" | grep -v '^$'
 	done
 	$P -c "SET ROLE bsperm_bench_app" -c "EXPLAIN (COSTS OFF) $($P -At -c "SELECT q FROM public.bench_rq WHERE name = 'cluster.hand_btree'")" | grep -v '^$'

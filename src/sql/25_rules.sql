@@ -24,7 +24,7 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.bsperm_builtin_rules() IS
   'the declarations of the built-in declared rules (IS_FROM_CLUSTER, IN_NAMESPACE) as bsperm installs them';
 
-CREATE TABLE @extschema@.rules (
+CREATE TABLE bsperm.rules (
   name text PRIMARY KEY,
   resource_type text NOT NULL DEFAULT 'catalog-entity',
   description text NOT NULL DEFAULT '',
@@ -32,23 +32,23 @@ CREATE TABLE @extschema@.rules (
   filter jsonb NOT NULL,
   builtin boolean NOT NULL DEFAULT false
 );
-COMMENT ON TABLE @extschema@.rules IS
+COMMENT ON TABLE bsperm.rules IS
   'declared permission rules: parameters (JSON Schema) and the EntityFilter they test, "${param}" substituted';
 
 -- the conditional policies whose conditions name the rule
-CREATE FUNCTION @extschema@.rules_users(rule_name text)
+CREATE FUNCTION bsperm.rules_users(rule_name text)
 RETURNS SETOF bigint
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-  SELECT c.id FROM @extschema@.conditional_policies c
+  SELECT c.id FROM bsperm.conditional_policies c
    WHERE pg_catalog.jsonb_path_exists(c.conditions, '$.** ? (@.rule == $r)',
                                       pg_catalog.jsonb_build_object('r', rule_name))
    ORDER BY c.id
 $fn$;
-REVOKE ALL ON FUNCTION @extschema@.rules_users(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION bsperm.rules_users(text) FROM PUBLIC;
 
-CREATE FUNCTION @extschema@.rules_check() RETURNS trigger
+CREATE FUNCTION bsperm.rules_check() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -57,10 +57,10 @@ DECLARE
 BEGIN
   IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
     SELECT pg_catalog.array_agg(u) INTO ids
-      FROM @extschema@.rules r, @extschema@.rules_users(r.name) u;
+      FROM bsperm.rules r, bsperm.rules_users(r.name) u;
   ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE'
         OR OLD.name OPERATOR(pg_catalog.<>) NEW.name THEN
-    SELECT pg_catalog.array_agg(u) INTO ids FROM @extschema@.rules_users(OLD.name) u;
+    SELECT pg_catalog.array_agg(u) INTO ids FROM bsperm.rules_users(OLD.name) u;
   END IF;
   IF ids IS NOT NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'dependent_objects_still_exist',
@@ -82,17 +82,17 @@ BEGIN
   RETURN NEW;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.rules_check() IS
+COMMENT ON FUNCTION bsperm.rules_check() IS
   'validates a rule declaration; refuses to drop or rename a rule that a conditional policy uses';
-CREATE TRIGGER rules_check BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.rules
-  FOR EACH ROW EXECUTE FUNCTION @extschema@.rules_check();
-CREATE TRIGGER rules_check_truncate BEFORE TRUNCATE ON @extschema@.rules
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.rules_check();
+CREATE TRIGGER rules_check BEFORE INSERT OR UPDATE OR DELETE ON bsperm.rules
+  FOR EACH ROW EXECUTE FUNCTION bsperm.rules_check();
+CREATE TRIGGER rules_check_truncate BEFORE TRUNCATE ON bsperm.rules
+  FOR EACH STATEMENT EXECUTE FUNCTION bsperm.rules_check();
 
 -- A changed rule must still accept the conditions stored with it: they are
 -- checked again against the new declaration (the version is bumped first, so
 -- the check reads the row as changed).
-CREATE FUNCTION @extschema@.rules_recheck() RETURNS trigger
+CREATE FUNCTION bsperm.rules_recheck() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -100,9 +100,9 @@ DECLARE
   c record;
   msg text;
 BEGIN
-  PERFORM @extschema@.policy_bump();
-  FOR c IN SELECT p.id, p.conditions FROM @extschema@.conditional_policies p
-            WHERE p.id IN (SELECT @extschema@.rules_users(NEW.name)) ORDER BY p.id LOOP
+  PERFORM bsperm.policy_bump();
+  FOR c IN SELECT p.id, p.conditions FROM bsperm.conditional_policies p
+            WHERE p.id IN (SELECT bsperm.rules_users(NEW.name)) ORDER BY p.id LOOP
     BEGIN
       PERFORM @extschema@.bsperm_validate_criteria(
         @extschema@.bsperm_substitute_placeholders(c.conditions, 'user:default/placeholder',
@@ -118,25 +118,25 @@ BEGIN
   RETURN NULL;
 END
 $fn$;
-CREATE TRIGGER rules_recheck AFTER UPDATE ON @extschema@.rules
-  FOR EACH ROW EXECUTE FUNCTION @extschema@.rules_recheck();
+CREATE TRIGGER rules_recheck AFTER UPDATE ON bsperm.rules
+  FOR EACH ROW EXECUTE FUNCTION bsperm.rules_recheck();
 
 -- the built-in declared rules, from the core's declarations
-INSERT INTO @extschema@.rules (name, resource_type, description, params_schema, filter, builtin)
+INSERT INTO bsperm.rules (name, resource_type, description, params_schema, filter, builtin)
 SELECT d OPERATOR(pg_catalog.->>) 'name', d OPERATOR(pg_catalog.->>) 'resourceType',
        d OPERATOR(pg_catalog.->>) 'description', d OPERATOR(pg_catalog.->) 'paramsSchema',
        d OPERATOR(pg_catalog.->) 'filter', true
   FROM pg_catalog.jsonb_array_elements(@extschema@.bsperm_builtin_rules()) d;
 
 -- every change is a policy change (the same triggers as 20_policy.sql's tables)
-CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.rules
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.policy_changed();
-ALTER TABLE @extschema@.rules ENABLE ALWAYS TRIGGER policy_changed;
-CREATE TRIGGER policy_row_changed AFTER INSERT OR UPDATE OR DELETE ON @extschema@.rules
-  FOR EACH ROW EXECUTE FUNCTION @extschema@.policy_row_changed();
-ALTER TABLE @extschema@.rules ENABLE REPLICA TRIGGER policy_row_changed;
+CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON bsperm.rules
+  FOR EACH STATEMENT EXECUTE FUNCTION bsperm.policy_changed();
+ALTER TABLE bsperm.rules ENABLE ALWAYS TRIGGER policy_changed;
+CREATE TRIGGER policy_row_changed AFTER INSERT OR UPDATE OR DELETE ON bsperm.rules
+  FOR EACH ROW EXECUTE FUNCTION bsperm.policy_row_changed();
+ALTER TABLE bsperm.rules ENABLE REPLICA TRIGGER policy_row_changed;
 
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.rules', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('bsperm.rules', 'WHERE NOT builtin');
 
 CREATE FUNCTION @extschema@.bsperm_declare_rule(name text, description text,
                                                 params_schema jsonb, filter jsonb)
@@ -144,7 +144,7 @@ RETURNS void
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-  INSERT INTO @extschema@.rules AS r (name, description, params_schema, filter)
+  INSERT INTO bsperm.rules AS r (name, description, params_schema, filter)
   VALUES ($1, $2, $3, $4)
   ON CONFLICT ON CONSTRAINT rules_pkey DO UPDATE
     SET description = EXCLUDED.description, params_schema = EXCLUDED.params_schema,
@@ -160,7 +160,7 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-  DELETE FROM @extschema@.rules r WHERE r.name OPERATOR(pg_catalog.=) bsperm_drop_rule.name;
+  DELETE FROM bsperm.rules r WHERE r.name OPERATOR(pg_catalog.=) bsperm_drop_rule.name;
   IF NOT FOUND THEN
     RAISE EXCEPTION USING ERRCODE = 'undefined_object',
       MESSAGE = pg_catalog.format('rule "%s" is not declared', bsperm_drop_rule.name);
@@ -176,7 +176,7 @@ RETURNS void
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-  UPDATE @extschema@.rules r
+  UPDATE bsperm.rules r
      SET filter = pg_catalog.jsonb_set(r.filter, '{key}',
            pg_catalog.to_jsonb('metadata.annotations.' OPERATOR(pg_catalog.||)
                                pg_catalog.replace($1, '$', '$$'))),
@@ -206,7 +206,7 @@ AS $fn$
                CASE WHEN p.resource_type IS NULL THEN '{}'::jsonb
                     ELSE pg_catalog.jsonb_build_object('resourceType', p.resource_type) END
                ORDER BY p.name)
-        FROM @extschema@.permissions p), '[]'::jsonb),
+        FROM bsperm.permissions p), '[]'::jsonb),
     'rules', $core$[
     {"name": "HAS_ANNOTATION", "description": "Allow entities with the specified annotation", "resourceType": "catalog-entity", "paramsSchema": {"type": "object", "properties": {"annotation": {"type": "string", "description": "Name of the annotation to match on"}, "value": {"type": "string", "description": "Value of the annotation to match on"}}, "required": ["annotation"], "additionalProperties": false, "$schema": "http://json-schema.org/draft-07/schema#"}},
     {"name": "HAS_LABEL", "description": "Allow entities with the specified label", "resourceType": "catalog-entity", "paramsSchema": {"type": "object", "properties": {"label": {"type": "string", "description": "Name of the label to match on"}, "value": {"type": "string", "description": "Value of the label to match on"}}, "required": ["label"], "additionalProperties": false, "$schema": "http://json-schema.org/draft-07/schema#"}},
@@ -219,7 +219,7 @@ AS $fn$
                'name', r.name, 'description', r.description,
                'resourceType', r.resource_type, 'paramsSchema', r.params_schema)
              ORDER BY r.name)
-        FROM @extschema@.rules r), '[]'::jsonb))
+        FROM bsperm.rules r), '[]'::jsonb))
 $fn$;
 COMMENT ON FUNCTION @extschema@.bsperm_metadata() IS
   'Backstage''s permission metadata for the catalog (permissions, rules with paramsSchema), declared rules included';

@@ -94,7 +94,7 @@ async function run({ bs, conn, recreate, drop, check, say, keep, seed }) {
   await pg.query('CREATE TABLE compat_entities (ref text PRIMARY KEY, entity jsonb NOT NULL)');
   const fe = await knex('final_entities').select('entity_ref', 'final_entity');
   await pg.query('INSERT INTO compat_entities SELECT * FROM unnest($1::text[], $2::jsonb[])', [fe.map(r => r.entity_ref), fe.map(r => r.final_entity)]);
-  await pg.query('CREATE INDEX ON compat_entities USING gin (entity bsperm.bsperm_entity_ops)');
+  await pg.query('CREATE INDEX ON compat_entities USING gin (entity bsperm_entity_ops)');
   await pg.query('ANALYZE compat_entities');
   say('');
   say(`== custom rules (IS_FROM_CLUSTER, IN_NAMESPACE): createCatalogPermissionRule with apply()/toQuery() vs bsperm's declared rules; ${build.finalEntities} entities, ${criteria.length} criteria`);
@@ -103,8 +103,8 @@ async function run({ bs, conn, recreate, drop, check, say, keep, seed }) {
   let total = 0; let some = 0; const diffs = [];
   for (const c of criteria) {
     const json = JSON.stringify(c);
-    const A = new Set((await pg.query('SELECT ref FROM compat_entities WHERE bsperm.bsperm_matches(entity, $1::jsonb)', [json])).rows.map(r => r.ref));
-    const sql = (await pg.query("SELECT bsperm.bsperm_criteria_sql($1::jsonb, 'e.entity') AS s", [json])).rows[0].s;
+    const A = new Set((await pg.query('SELECT ref FROM compat_entities WHERE bsperm_matches(entity, $1::jsonb)', [json])).rows.map(r => r.ref));
+    const sql = (await pg.query("SELECT bsperm_criteria_sql($1::jsonb, 'e.entity') AS s", [json])).rows[0].s;
     await pg.query('SET enable_seqscan = off');
     const B = new Set((await pg.query(`SELECT e.ref FROM compat_entities e WHERE ${sql}`)).rows.map(r => r.ref));
     await pg.query('RESET enable_seqscan');
@@ -128,7 +128,7 @@ async function run({ bs, conn, recreate, drop, check, say, keep, seed }) {
 
   // the metadata endpoint, real and bsperm's
   const real = await bs.permissionMetadata(rules, catalogPermissions);
-  const mine = (await pg.query('SELECT bsperm.bsperm_metadata() AS m')).rows[0].m;
+  const mine = (await pg.query('SELECT bsperm_metadata() AS m')).rows[0].m;
   const byName = list => new Map(list.map(x => [x.name, x]));
   const canon = v => JSON.stringify(v, (k, x) => (x && typeof x === 'object' && !Array.isArray(x)
     ? Object.fromEntries(Object.keys(x).sort().map(key => [key, x[key]])) : x));
