@@ -53,6 +53,14 @@ extern bool bsp_sbuf_printf(bsp_sbuf *b, const char *fmt,...)
 /* Append s as a JSON string literal (with quotes). */
 extern bool bsp_sbuf_json_string(bsp_sbuf *b, const char *s, size_t n);
 
+/*
+ * A document path in a buffer ("criteria.anyOf[1].params"): push ".name"
+ * or "[i]", getting the old length back; pop restores it.
+ */
+extern size_t bsp_path_push_key(bsp_sbuf *path, const char *name);
+extern size_t bsp_path_push_index(bsp_sbuf *path, size_t i);
+extern void bsp_path_pop(bsp_sbuf *path, size_t old);
+
 typedef enum bsp_errkind
 {
 	BSP_OK = 0,

@@ -129,32 +129,9 @@ fail_type(reader *r, const char *expected, json_object *got)
 }
 
 /* push ".name" or "[i]" onto the path; returns the old length */
-static size_t
-path_push_key(reader *r, const char *name)
-{
-	size_t		old = r->path.len;
-
-	bsp_sbuf_putc(&r->path, '.');
-	bsp_sbuf_appends(&r->path, name);
-	return old;
-}
-
-static size_t
-path_push_index(reader *r, size_t i)
-{
-	size_t		old = r->path.len;
-
-	bsp_sbuf_printf(&r->path, "[%zu]", i);
-	return old;
-}
-
-static void
-path_pop(reader *r, size_t old)
-{
-	r->path.len = old;
-	if (r->path.data)
-		r->path.data[old] = '\0';
-}
+#define path_push_key(r, name) bsp_path_push_key(&(r)->path, (name))
+#define path_push_index(r, i) bsp_path_push_index(&(r)->path, (i))
+#define path_pop(r, old) bsp_path_pop(&(r)->path, (old))
 
 /* polls the caller's cancellation every 1024 units of work */
 static bool

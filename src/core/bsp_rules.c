@@ -105,32 +105,9 @@ typedef struct rreader
 	int			nodes;
 } rreader;
 
-static size_t
-rpush(rreader *r, const char *name)
-{
-	size_t		old = r->path.len;
-
-	bsp_sbuf_putc(&r->path, '.');
-	bsp_sbuf_appends(&r->path, name);
-	return old;
-}
-
-static size_t
-rpush_index(rreader *r, size_t i)
-{
-	size_t		old = r->path.len;
-
-	bsp_sbuf_printf(&r->path, "[%zu]", i);
-	return old;
-}
-
-static void
-rpop(rreader *r, size_t old)
-{
-	r->path.len = old;
-	if (r->path.data)
-		r->path.data[old] = '\0';
-}
+#define rpush(r, name) bsp_path_push_key(&(r)->path, (name))
+#define rpush_index(r, i) bsp_path_push_index(&(r)->path, (i))
+#define rpop(r, old) bsp_path_pop(&(r)->path, (old))
 
 static bool
 rfail(rreader *r, const char *fmt, const char *arg)

@@ -304,11 +304,39 @@ add_list(bsp_sbuf *a, bsp_sbuf *b, const char *const *pool, size_t npool, const 
 	}
 }
 
+/*
+ * A declared list rule in a, and in b its definition: anyOf the catalog
+ * rule with one value each ("matches nothing" for no values, anyOf must
+ * not be empty).
+ */
+static void
+declared_list(bsp_sbuf *a, bsp_sbuf *b, const char *rule, const char *param,
+			  const char *const *pool, size_t npool,
+			  const char *core_rule, const char *core_param, const char *core_name)
+{
+	const char *picked[4];
+	int			n,
+				i;
+
+	bsp_sbuf_printf(a, "{\"rule\": \"%s\", " RT ", \"params\": {\"%s\": [", rule, param);
+	add_list(a, NULL, pool, npool, picked, &n);
+	bsp_sbuf_appends(a, "]}}");
+	if (n == 0)
+	{
+		bsp_sbuf_appends(b, "{\"allOf\": [{\"rule\": \"HAS_METADATA\", " RT ", \"params\": {\"key\": \"name\"}}, {\"not\": {\"rule\": \"HAS_METADATA\", " RT ", \"params\": {\"key\": \"name\"}}}]}");
+		return;
+	}
+	bsp_sbuf_appends(b, "{\"anyOf\": [");
+	for (i = 0; i < n; i++)
+		bsp_sbuf_printf(b, "%s{\"rule\": \"%s\", " RT ", \"params\": {\"%s\": \"%s\", \"value\": \"%s\"}}",
+						i ? ", " : "", core_rule, core_param, core_name, picked[i]);
+	bsp_sbuf_appends(b, "]}");
+}
+
 /* appends random criteria to a (with declared rules) and b (catalog rules only) */
 static void
 rand_criteria(bsp_sbuf *a, bsp_sbuf *b, int depth)
 {
-	const char *picked[4];
 	int			n,
 				i,
 				k = (int) rnd(depth > 2 ? 4 : 7);
@@ -316,35 +344,12 @@ rand_criteria(bsp_sbuf *a, bsp_sbuf *b, int depth)
 	switch (k)
 	{
 		case 0:
-			bsp_sbuf_appends(a, "{\"rule\": \"IS_FROM_CLUSTER\", " RT ", \"params\": {\"clusters\": [");
-			add_list(a, NULL, clusters, N(clusters), picked, &n);
-			bsp_sbuf_appends(a, "]}}");
-			/* anyOf needs an element: none is "matches nothing", as not(exists or not exists) */
-			if (n == 0)
-				bsp_sbuf_appends(b, "{\"allOf\": [{\"rule\": \"HAS_METADATA\", " RT ", \"params\": {\"key\": \"name\"}}, {\"not\": {\"rule\": \"HAS_METADATA\", " RT ", \"params\": {\"key\": \"name\"}}}]}");
-			else
-			{
-				bsp_sbuf_appends(b, "{\"anyOf\": [");
-				for (i = 0; i < n; i++)
-					bsp_sbuf_printf(b, "%s{\"rule\": \"HAS_ANNOTATION\", " RT ", \"params\": {\"annotation\": \"backstage.io/kubernetes-cluster\", \"value\": \"%s\"}}",
-									i ? ", " : "", picked[i]);
-				bsp_sbuf_appends(b, "]}");
-			}
+			declared_list(a, b, "IS_FROM_CLUSTER", "clusters", clusters, N(clusters),
+						  "HAS_ANNOTATION", "annotation", "backstage.io/kubernetes-cluster");
 			return;
 		case 1:
-			bsp_sbuf_appends(a, "{\"rule\": \"IN_NAMESPACE\", " RT ", \"params\": {\"namespaces\": [");
-			add_list(a, NULL, namespaces, N(namespaces), picked, &n);
-			bsp_sbuf_appends(a, "]}}");
-			if (n == 0)
-				bsp_sbuf_appends(b, "{\"allOf\": [{\"rule\": \"HAS_METADATA\", " RT ", \"params\": {\"key\": \"name\"}}, {\"not\": {\"rule\": \"HAS_METADATA\", " RT ", \"params\": {\"key\": \"name\"}}}]}");
-			else
-			{
-				bsp_sbuf_appends(b, "{\"anyOf\": [");
-				for (i = 0; i < n; i++)
-					bsp_sbuf_printf(b, "%s{\"rule\": \"HAS_METADATA\", " RT ", \"params\": {\"key\": \"namespace\", \"value\": \"%s\"}}",
-									i ? ", " : "", picked[i]);
-				bsp_sbuf_appends(b, "]}");
-			}
+			declared_list(a, b, "IN_NAMESPACE", "namespaces", namespaces, N(namespaces),
+						  "HAS_METADATA", "key", "namespace");
 			return;
 		case 2:
 			{
