@@ -430,7 +430,7 @@ bsperm_compile_conditions(Jsonb *conditions)
 	bsperm_arena_init(&c->arena, c->cxt);
 	PG_TRY();
 	{
-		c->filter = bsperm_compile(conditions, BSPERM_DOC_CRITERIA, &c->arena, NULL);
+		c->filter = bsperm_compile_policy(conditions, &c->arena);
 	}
 	PG_CATCH();
 	{

@@ -315,3 +315,97 @@ bsperm_load_entities(int nrefs, const char *const *refs, Jsonb **entities)
 
 	bsperm_as_owner(load_entities_as_owner, &a);
 }
+
+static void
+refresh_as_owner(void *arg)
+{
+	bsperm_policy_refresh();
+}
+
+/*
+ * The same lookup with the caller's rights, for criteria a caller passes
+ * (transitive claims of bsperm_matches, bsperm_criteria_sql, ...:
+ * pg_rules.c).  It is a query run as the caller, so the caller's privileges
+ * on the source table and that table's row security apply: criteria cannot
+ * list the parents or children of a group the caller may not read.  Nothing
+ * of the extension owner's runs here; the names are qualified.
+ */
+void
+bsperm_load_entities_caller(int nrefs, const char *const *refs, Jsonb **out,
+							MemoryContext outcxt)
+{
+	Oid			relid;
+	char	   *col;
+	char	   *nsp;
+	char	   *rel;
+	StringInfoData q;
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum	   *elems;
+	Datum		arg;
+	bsp_refpos *sorted;
+	uint64		i;
+	int			k,
+				rc;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	for (k = 0; k < nrefs; k++)
+		out[k] = NULL;
+	if (nrefs == 0)
+		return;
+	bsperm_as_owner(refresh_as_owner, NULL);
+	relid = P.source_relid;
+	col = P.source_column ? pstrdup(P.source_column) : pstrdup("entity");
+	if (!OidIsValid(relid))
+		relid = get_relname_relid("entities", get_namespace_oid("bsperm", false));
+	rel = get_rel_name(relid);
+	nsp = rel ? get_namespace_name(get_rel_namespace(relid)) : NULL;
+	if (rel == NULL || nsp == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("the entity source of bsperm (relation %u) does not exist", relid)));
+	initStringInfo(&q);
+	appendStringInfo(&q, "SELECT e.entity_ref::pg_catalog.text, e.%s::pg_catalog.jsonb FROM %s.%s e "
+					 "WHERE e.entity_ref::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1)",
+					 quote_identifier(col), quote_identifier(nsp), quote_identifier(rel));
+	elems = palloc(sizeof(Datum) * nrefs);
+	for (k = 0; k < nrefs; k++)
+		elems[k] = CStringGetTextDatum(refs[k]);
+	arg = PointerGetDatum(construct_array(elems, nrefs, TEXTOID, -1, false, TYPALIGN_INT));
+	rc = SPI_execute_with_args(q.data, 1, argtypes, &arg, NULL, true, 0);
+	MemoryContextSwitchTo(cxt);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+
+	sorted = palloc(sizeof(bsp_refpos) * nrefs);
+	for (k = 0; k < nrefs; k++)
+	{
+		sorted[k].ref = refs[k];
+		sorted[k].pos = k;
+	}
+	bsp_refpos_sort(sorted, nrefs);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		isnull;
+		Datum		r = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull);
+		char	   *ref;
+		Datum		d;
+		int			pos;
+		Jsonb	   *j;
+		Jsonb	   *copy;
+
+		CHECK_FOR_INTERRUPTS();
+		if (isnull)
+			continue;
+		ref = TextDatumGetCString(r);
+		d = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
+		pos = bsp_refpos_find(sorted, nrefs, ref);
+		if (pos < 0 || isnull)
+			continue;
+		j = DatumGetJsonbP(d);
+		copy = MemoryContextAlloc(outcxt, VARSIZE(j));
+		memcpy(copy, j, VARSIZE(j));
+		for (; pos < nrefs && strcmp(sorted[pos].ref, ref) == 0; pos++)
+			out[sorted[pos].pos] = copy;
+	}
+}

@@ -232,3 +232,10 @@ bsperm_resolve_user_traced(const BspIdentity *id, bool transitive, MemoryContext
 	MemoryContextSwitchTo(old);
 	return u;
 }
+
+/* The same for other callers: transitive claims walk childOf or parentOf (pg_rules.c). */
+void
+bsperm_add_group_relations(Jsonb *entity, const char *type, bsp_rbac_walk *w)
+{
+	add_relations(entity, type, w);
+}

@@ -166,6 +166,13 @@ read_policy_key(PolicyKey *key)
 	qsort(key->changes, key->nchanges, sizeof(int64), int64_cmp);
 }
 
+/* The same for the rules cache (pg_rules.c). */
+void
+bsperm_read_policy_key(PolicyKey *key)
+{
+	read_policy_key(key);
+}
+
 static bool
 policy_key_matches(const PolicyKey *key)
 {

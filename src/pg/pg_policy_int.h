@@ -149,8 +149,16 @@ extern BspUser *bsperm_resolve_user_traced(const BspIdentity *id, bool transitiv
 
 /* pg_entity_source.c */
 extern void bsperm_load_entity_source(void);
+extern void bsperm_load_entities_caller(int nrefs, const char *const *refs,
+										Jsonb **out, MemoryContext outcxt);
 extern void bsperm_load_entities_spi(int nrefs, const char *const *refs,
 									 Jsonb **out, MemoryContext outcxt);
+
+/* the policy key as the caller's snapshot sees it (pg_policy_cache.c) */
+extern void bsperm_read_policy_key(PolicyKey *key);
+/* adds the group targets of an entity's relations of that type (pg_members.c) */
+extern void bsperm_add_group_relations(Jsonb *entity, const char *type,
+									   bsp_rbac_walk *w);
 
 /* pg_placeholders.c */
 extern Jsonb *bsperm_fill_placeholders(Jsonb *criteria, const char *user_ref,
