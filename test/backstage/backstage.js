@@ -227,8 +227,8 @@ async function main() {
       await c.connect();
       try {
         await c.query('BEGIN');
-        await c.query('SELECT bsperm.bsperm_set_user($1, $2)', [S.userRef(u), S.ownershipOf(u)]);
-        const r = await c.query('SELECT bsperm.bsperm_authorize($1, $2) AS d', [permission, resourceRef ?? null]);
+        await c.query('SELECT bsperm_set_user($1, $2)', [S.userRef(u), S.ownershipOf(u)]);
+        const r = await c.query('SELECT bsperm_authorize($1, $2) AS d', [permission, resourceRef ?? null]);
         await c.query('COMMIT');
         return r.rows[0].d;
       } finally {
@@ -288,8 +288,8 @@ async function main() {
       const c = new Client(pgConn(DB, 'bsperm_backstage'));
       await c.connect();
       await c.query('BEGIN');
-      await c.query('SELECT bsperm.bsperm_set_user($1, $2)', [S.userRef(u), S.ownershipOf(u)]);
-      const want = (await c.query(`SELECT bsperm.bsperm_authorize_conditional('catalog.entity.read') AS d`)).rows[0].d;
+      await c.query('SELECT bsperm_set_user($1, $2)', [S.userRef(u), S.ownershipOf(u)]);
+      const want = (await c.query(`SELECT bsperm_authorize_conditional('catalog.entity.read') AS d`)).rows[0].d;
       await c.query('COMMIT');
       await c.end();
       // a plugin asking on behalf of alice (authorizeConditional) receives bsperm's decision itself
@@ -308,7 +308,7 @@ async function main() {
       const names = res.status === 200 ? res.body.rules.map(r => r.name) : [];
       const declared = standin
         ? STANDIN_METADATA.rules.map(r => r.name)
-        : (await sql(DB, `SELECT jsonb_path_query_array(bsperm.bsperm_metadata()::jsonb, '$.rules[*].name') AS n`)).rows[0].n;
+        : (await sql(DB, `SELECT jsonb_path_query_array(bsperm_metadata()::jsonb, '$.rules[*].name') AS n`)).rows[0].n;
       check(`catalog metadata lists every declared rule (${declared.join(', ')})`, declared.every(n => names.includes(n)), `catalog lists ${names.join(', ')} (HTTP ${res.status})`);
       if (standin) {
         const rule = res.body.rules.find(r => r.name === 'IS_FROM_CLUSTER');

@@ -69,9 +69,7 @@ const bad = Object.entries(m.dependencies).filter(([n, r]) => !s.dependencies[n]
 if (bad.length) { console.log("module dependencies not installed by the suite at a version they accept: " + bad.map(b => b.join("@")).join(", ")); process.exit(1); }
 ' "$MODULE" || fail "package.json of the suite and of the module disagree"
 
-rm -rf build/module && mkdir -p build/module
-cp -r "$MODULE"/src "$MODULE"/tsconfig.json "$MODULE"/package.json build/module/
-( cd build/module && ../../node_modules/.bin/tsc -p tsconfig.json ) || fail "the module does not compile"
+"$MODULE"/build-into.sh . || fail "the module does not compile"
 
 # the module's unit tests, counted in this suite
 unit_out=$(cd build/module && node --test dist/ 2>&1)
