@@ -53,7 +53,8 @@ typedef struct Memo
 {
 	uint32		hash;
 	Size		len;
-	double		sel;
+	int			matched;		/* sampled rows that match */
+	uint64		rows[(SAMPLE_ROWS + 63) / 64];	/* which */
 } Memo;
 
 typedef struct Sample
@@ -207,14 +208,9 @@ bsperm_sample_selectivity(Oid relid, AttrNumber attno, Oid opfunc, Jsonb *filter
 	BlockNumber blocks;
 	Sample	   *s = get_sample(relid, &blocks);
 	uint32		h;
-	FmgrInfo	fn;
-	int			m = 0,
-				mj = 0;
-	EState	   *estate = NULL;
-	ExprState  *qual = NULL;
-	ExprContext *econtext = NULL;
-	TupleTableSlot *slot = NULL;
 	Memo	   *memo = NULL;
+	Memo		fresh;
+	int			mj = 0;
 
 	if (s == NULL)
 		return false;
@@ -222,48 +218,54 @@ bsperm_sample_selectivity(Oid relid, AttrNumber attno, Oid opfunc, Jsonb *filter
 	for (int i = 0; i < s->nmemo; i++)
 		if (s->memo[i].hash == h && s->memo[i].len == VARSIZE(filter))
 			memo = &s->memo[i];
-	if (memo != NULL && others == NIL)
+	if (memo == NULL)
 	{
-		*sel = memo->sel;
-		return true;
-	}
-	fmgr_info(opfunc, &fn);
-	if (others != NIL)
-	{
-		estate = CreateExecutorState();
-		econtext = GetPerTupleExprContext(estate);
-		qual = ExecPrepareQual(others, estate);
-		slot = MakeSingleTupleTableSlot(s->desc, &TTSOpsHeapTuple);
-	}
-	for (int i = 0; i < s->nrows; i++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (!matches(&fn, s, i, attno, JsonbPGetDatum(filter)))
-			continue;
-		m++;
-		if (qual != NULL)
+		FmgrInfo	fn;
+
+		/* the filter on every sampled row, once per filter */
+		fmgr_info(opfunc, &fn);
+		memset(&fresh, 0, sizeof(fresh));
+		fresh.hash = h;
+		fresh.len = VARSIZE(filter);
+		for (int i = 0; i < s->nrows; i++)
 		{
+			CHECK_FOR_INTERRUPTS();
+			if (matches(&fn, s, i, attno, JsonbPGetDatum(filter)))
+			{
+				fresh.rows[i / 64] |= UINT64CONST(1) << (i % 64);
+				fresh.matched++;
+			}
+		}
+		if (s->nmemo < MEMO)
+		{
+			s->memo[s->nmemo] = fresh;
+			memo = &s->memo[s->nmemo++];
+		}
+		else
+			memo = &fresh;
+	}
+	*sel = (double) memo->matched / s->nrows;
+	if (others != NIL && joint != NULL)
+	{
+		/* the other conditions, only on sampled rows the filter lets through */
+		EState	   *estate = CreateExecutorState();
+		ExprContext *econtext = GetPerTupleExprContext(estate);
+		ExprState  *qual = ExecPrepareQual(others, estate);
+		TupleTableSlot *slot = MakeSingleTupleTableSlot(s->desc, &TTSOpsHeapTuple);
+
+		for (int i = 0; i < s->nrows; i++)
+		{
+			if (!(memo->rows[i / 64] & (UINT64CONST(1) << (i % 64))))
+				continue;
 			ExecStoreHeapTuple(s->rows[i], slot, false);
 			econtext->ecxt_scantuple = slot;
 			if (ExecQual(qual, econtext))
 				mj++;
 			ResetExprContext(econtext);
 		}
-	}
-	if (estate != NULL)
-	{
 		ExecDropSingleTupleTableSlot(slot);
 		FreeExecutorState(estate);
-	}
-	*sel = (double) m / s->nrows;
-	if (joint)
 		*joint = (double) mj / s->nrows;
-	if (memo == NULL && s->nmemo < MEMO)
-	{
-		memo = &s->memo[s->nmemo++];
-		memo->hash = h;
-		memo->len = VARSIZE(filter);
-		memo->sel = *sel;
 	}
 	return true;
 }
@@ -277,3 +279,4 @@ bsperm_sample_rows(Oid relid)
 			return samples[i].nrows;
 	return 0;
 }
+
