@@ -24,24 +24,24 @@ say "the demo catalog (loaded by a superuser, who bypasses row security)"
 sql -c "SELECT entity_ref, entity->'spec'->>'owner' AS owner FROM bsperm.entities ORDER BY 1"
 
 say "the criteria engine: does an entity match Backstage criteria?"
-sql -c "SELECT entity_ref, bsperm.bsperm_matches(entity,
+sql -c "SELECT entity_ref, bsperm_matches(entity,
   '{\"anyOf\":[{\"rule\":\"IS_ENTITY_OWNER\",\"resourceType\":\"catalog-entity\",\"params\":{\"claims\":[\"group:default/team-a\"]}},
               {\"rule\":\"HAS_LABEL\",\"resourceType\":\"catalog-entity\",\"params\":{\"label\":\"TIER\",\"value\":\"Silver\"}}]}') AS matches
   FROM bsperm.entities WHERE entity->>'kind' = 'Component' ORDER BY 1"
 say "the same criteria as an index-friendly SQL predicate"
-sql -At -c "SELECT bsperm.bsperm_criteria_sql('{\"anyOf\":[{\"rule\":\"IS_ENTITY_OWNER\",\"resourceType\":\"catalog-entity\",\"params\":{\"claims\":[\"group:default/team-a\"]}},
+sql -At -c "SELECT bsperm_criteria_sql('{\"anyOf\":[{\"rule\":\"IS_ENTITY_OWNER\",\"resourceType\":\"catalog-entity\",\"params\":{\"claims\":[\"group:default/team-a\"]}},
               {\"rule\":\"HAS_LABEL\",\"resourceType\":\"catalog-entity\",\"params\":{\"label\":\"TIER\",\"value\":\"Silver\"}}]}')"
 say "invalid criteria are refused with the place of the problem"
-sql -c "SELECT bsperm.bsperm_validate_criteria('{\"anyOf\":[{\"rule\":\"IS_ENTITY_OWNER\",\"resourceType\":\"catalog-entity\",\"params\":{\"claims\":\"team-a\"}}]}')" 2>&1 || true
+sql -c "SELECT bsperm_validate_criteria('{\"anyOf\":[{\"rule\":\"IS_ENTITY_OWNER\",\"resourceType\":\"catalog-entity\",\"params\":{\"claims\":\"team-a\"}}]}')" 2>&1 || true
 
 say "decisions, as Backstage's permission backend would answer them"
 for u in alice bob carol; do
 	sql -U demo_app -At -F ' | ' <<SQL
 BEGIN;
-SELECT bsperm.bsperm_set_user('user:default/$u') \\g /dev/null
-SELECT '$u', bsperm.bsperm_authorize('catalog.entity.read', 'component:default/checkout') AS read_checkout,
-       bsperm.bsperm_authorize('catalog.entity.create') AS create,
-       bsperm.bsperm_authorize_conditional('catalog.entity.read')::text AS read_decision;
+SELECT bsperm_set_user('user:default/$u') \\g /dev/null
+SELECT '$u', bsperm_authorize('catalog.entity.read', 'component:default/checkout') AS read_checkout,
+       bsperm_authorize('catalog.entity.create') AS create,
+       bsperm_authorize_conditional('catalog.entity.read')::text AS read_decision;
 COMMIT;
 SQL
 done
@@ -52,7 +52,7 @@ echo "anonymous: $(sql -U demo_app -At -c "$Q")"
 for u in alice bob carol; do
 	echo "$u: $(sql -U demo_app -At <<SQL
 BEGIN;
-SELECT bsperm.bsperm_set_user('user:default/$u') \\g /dev/null
+SELECT bsperm_set_user('user:default/$u') \\g /dev/null
 $Q;
 COMMIT;
 SQL
@@ -63,9 +63,9 @@ say "the policy is in the plan: an index condition for alice, nothing for carol,
 sql -U demo_app <<'SQL'
 SET enable_seqscan = off;   -- the demo table is tiny; on a real catalog the planner picks the index itself
 BEGIN;
-SELECT bsperm.bsperm_set_user('user:default/alice') \g /dev/null
+SELECT bsperm_set_user('user:default/alice') \g /dev/null
 EXPLAIN (COSTS OFF) SELECT * FROM bsperm.entities;
-SELECT bsperm.bsperm_set_user('user:default/carol') \g /dev/null
+SELECT bsperm_set_user('user:default/carol') \g /dev/null
 EXPLAIN (COSTS OFF) SELECT * FROM bsperm.entities;
 COMMIT;
 EXPLAIN (COSTS OFF) SELECT * FROM bsperm.entities;
@@ -73,6 +73,6 @@ SQL
 
 say "without the bsperm_trusted role, demo_app cannot pick an identity"
 sql -c "REVOKE bsperm_trusted FROM demo_app" >/dev/null
-sql -U demo_app -c "SELECT bsperm.bsperm_set_user('user:default/carol')" 2>&1 || true
+sql -U demo_app -c "SELECT bsperm_set_user('user:default/carol')" 2>&1 || true
 echo
 echo "demo done: database $DB (scripts/run shell to explore a cluster of your own)"

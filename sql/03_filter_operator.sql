@@ -40,7 +40,7 @@ SET enable_seqscan = off;
 CREATE FUNCTION pg_temp._by_index(f jsonb) RETURNS int[] LANGUAGE plpgsql AS $$
 DECLARE r int[];
 BEGIN
-  EXECUTE 'SELECT array_agg(id ORDER BY id) FROM ents WHERE entity OPERATOR(bsperm.@~) ' || quote_literal(f) || '::jsonb' INTO r;
+  EXECUTE 'SELECT array_agg(id ORDER BY id) FROM ents WHERE entity OPERATOR(public.@~) ' || quote_literal(f) || '::jsonb' INTO r;
   RETURN r;
 END $$;
 SELECT f, coalesce(cardinality(ids), 0) AS rows, ids IS NOT DISTINCT FROM pg_temp._by_index(f) AS index_agrees FROM seq;
@@ -64,7 +64,7 @@ SELECT bsperm_criteria_sql($${"rule":"HAS_LABEL","resourceType":"catalog-entity"
 DO $$
 DECLARE n bigint;
 BEGIN
-  EXECUTE 'SELECT count(*) FROM ents WHERE ' || bsperm.bsperm_criteria_sql($c${"rule":"HAS_LABEL","resourceType":"catalog-entity","params":{"label":"x'); DROP TABLE ents; --","value":"a\\'b"}}$c$) INTO n;
+  EXECUTE 'SELECT count(*) FROM ents WHERE ' || bsperm_criteria_sql($c${"rule":"HAS_LABEL","resourceType":"catalog-entity","params":{"label":"x'); DROP TABLE ents; --","value":"a\\'b"}}$c$) INTO n;
   RAISE NOTICE 'matched % rows, table still has % rows', n, (SELECT count(*) FROM ents);
 END $$;
 -- and whatever standard_conforming_strings says (backslashes make an E'' literal)
@@ -72,7 +72,7 @@ SET standard_conforming_strings = off;
 DO $$
 DECLARE n bigint;
 BEGIN
-  EXECUTE 'SELECT count(*) FROM ents WHERE ' || bsperm.bsperm_criteria_sql($c${"rule":"HAS_LABEL","resourceType":"catalog-entity","params":{"label":"x\\'); DROP TABLE ents; --","value":"a\\'b"}}$c$) INTO n;
+  EXECUTE 'SELECT count(*) FROM ents WHERE ' || bsperm_criteria_sql($c${"rule":"HAS_LABEL","resourceType":"catalog-entity","params":{"label":"x\\'); DROP TABLE ents; --","value":"a\\'b"}}$c$) INTO n;
   RAISE NOTICE 'matched % rows, table still has % rows', n, (SELECT count(*) FROM ents);
 END $$;
 RESET standard_conforming_strings;

@@ -36,7 +36,7 @@ SELECT bsperm_substitute_placeholders(
 
 -- every function and table is documented
 SELECT p.proname, obj_description(p.oid, 'pg_proc') IS NOT NULL AS has_comment
-  FROM pg_proc p WHERE p.pronamespace = 'bsperm'::regnamespace
+  FROM pg_proc p WHERE p.pronamespace = (SELECT e.extnamespace FROM pg_extension e WHERE e.extname = 'bsperm')
    AND p.proname IN ('bsperm_authorize', 'bsperm_authorize_conditional', 'bsperm_apply_conditions',
                      'bsperm_set_user', 'bsperm_current_user', 'bsperm_current_identity',
                      'bsperm_import_rbac_csv', 'bsperm_substitute_placeholders')

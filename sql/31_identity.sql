@@ -99,10 +99,10 @@ BEGIN;
 SELECT bsperm_set_user('user:default/alice');
 DO $$
 BEGIN
-  PERFORM bsperm.bsperm_set_user('user:default/bob');
+  PERFORM bsperm_set_user('user:default/bob');
   RAISE EXCEPTION 'boom';
 EXCEPTION WHEN OTHERS THEN
-  RAISE NOTICE 'inside handler: %', bsperm.bsperm_current_user();
+  RAISE NOTICE 'inside handler: %', bsperm_current_user();
 END $$;
 SELECT bsperm_current_user() AS after_exception_block;
 COMMIT;
@@ -126,20 +126,20 @@ GRANT regress_bsperm_bob_role TO regress_bsperm_alice;
 INSERT INTO role_users VALUES ('regress_bsperm_alice', 'user:default/alice', NULL),
   ('regress_bsperm_bob_role', 'user:default/bob', '{user:default/bob}');
 \c - regress_bsperm_alice
-SELECT bsperm.bsperm_current_identity();
+SELECT bsperm_current_identity();
 SET ROLE regress_bsperm_bob_role;
-SELECT bsperm.bsperm_current_identity() ->> 'userEntityRef' AS after_set_role;
+SELECT bsperm_current_identity() ->> 'userEntityRef' AS after_set_role;
 RESET ROLE;
 \c - postgres
 SET search_path = bsperm, public;
 -- a trusted session can still act for someone else, for one transaction
 BEGIN;
 SET SESSION AUTHORIZATION regress_bsperm_alice;
-SELECT bsperm.bsperm_current_user() AS mapped;
+SELECT bsperm_current_user() AS mapped;
 RESET SESSION AUTHORIZATION;
 SELECT bsperm_set_user('user:default/bob');
 SET SESSION AUTHORIZATION regress_bsperm_alice;
-SELECT bsperm.bsperm_current_user() AS set_beats_mapping;
+SELECT bsperm_current_user() AS set_beats_mapping;
 RESET SESSION AUTHORIZATION;
 COMMIT;
 
@@ -148,8 +148,8 @@ CREATE ROLE regress_bsperm_app;
 GRANT bsperm_trusted TO regress_bsperm_app;
 SET ROLE regress_bsperm_app;
 BEGIN;
-SELECT bsperm.bsperm_set_user('user:default/bob');
-SELECT bsperm.bsperm_current_user() AS set_by_trusted_role;
+SELECT bsperm_set_user('user:default/bob');
+SELECT bsperm_current_user() AS set_by_trusted_role;
 COMMIT;
 RESET ROLE;
 

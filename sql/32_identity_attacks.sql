@@ -26,9 +26,9 @@ INSERT INTO role_users VALUES ('regress_bsperm_mallory', 'user:default/mallory',
 
 \c - regress_bsperm_mallory
 \set VERBOSITY terse
-SELECT bsperm.bsperm_current_identity() AS mallory_is;
-SELECT bsperm.bsperm_authorize('catalog.location.create') AS baseline,
-       bsperm.bsperm_authorize('catalog.entity.read', 'component:default/secret') AS baseline_read;
+SELECT public.bsperm_current_identity() AS mallory_is;
+SELECT public.bsperm_authorize('catalog.location.create') AS baseline,
+       public.bsperm_authorize('catalog.entity.read', 'component:default/secret') AS baseline_read;
 
 -- 1. settings: no bsperm.* setting carries an identity, and the real ones are superuser-only
 SET bsperm.user_ref = 'user:default/admin';
@@ -36,18 +36,18 @@ SELECT set_config('bsperm.user', 'user:default/admin', false);
 SELECT set_config('bsperm.identity', '{"userEntityRef":"user:default/admin"}', true);
 SET bsperm.transitive_ownership = on;
 SET bsperm.max_criteria_depth = 1;
-SELECT bsperm.bsperm_current_user() AS still;
+SELECT public.bsperm_current_user() AS still;
 
 -- 2. calling the setter, directly and in a transaction
-SELECT bsperm.bsperm_set_user('user:default/admin');
+SELECT public.bsperm_set_user('user:default/admin');
 BEGIN;
-SELECT bsperm.bsperm_set_user('user:default/admin', ARRAY['group:default/admins']);
+SELECT public.bsperm_set_user('user:default/admin', ARRAY['group:default/admins']);
 ROLLBACK;
 
 -- 3. SET ROLE to a role one may become changes neither the trust nor the identity
 SET ROLE regress_bsperm_admin_login;
-SELECT bsperm.bsperm_current_user() AS after_set_role;
-SELECT bsperm.bsperm_set_user('user:default/admin');
+SELECT public.bsperm_current_user() AS after_set_role;
+SELECT public.bsperm_set_user('user:default/admin');
 RESET ROLE;
 SET ROLE bsperm_trusted;
 
@@ -66,12 +66,12 @@ SET search_path = regress_evil, bsperm, pg_catalog;
 -- the caller fools only itself with an unqualified name...
 SELECT bsperm_authorize('catalog.location.create') AS own_shadow;
 -- ...bsperm's own functions and queries are not redirected
-SELECT bsperm.bsperm_authorize('catalog.location.create') AS real_answer,
-       bsperm.bsperm_authorize('catalog.entity.delete', 'component:default/secret') AS real_delete;
+SELECT public.bsperm_authorize('catalog.location.create') AS real_answer,
+       public.bsperm_authorize('catalog.entity.delete', 'component:default/secret') AS real_delete;
 CREATE TEMP TABLE superusers (ref text);
 INSERT INTO superusers VALUES ('user:default/mallory');
 SET search_path = pg_temp, regress_evil, bsperm;
-SELECT bsperm.bsperm_authorize('catalog.location.create') AS with_temp_shadow;
+SELECT public.bsperm_authorize('catalog.location.create') AS with_temp_shadow;
 RESET search_path;
 -- nor can anything be created in bsperm's schema
 CREATE FUNCTION bsperm._bsperm_helper() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
@@ -81,18 +81,18 @@ CREATE TABLE bsperm.mine (x int);
 CREATE FUNCTION regress_evil.become(u text) RETURNS text
   LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
-  PERFORM bsperm.bsperm_set_user(u);
-  RETURN bsperm.bsperm_current_user();
+  PERFORM public.bsperm_set_user(u);
+  RETURN public.bsperm_current_user();
 END $$;
 SELECT regress_evil.become('user:default/admin');
 
 -- 6. savepoint tricks
 BEGIN;
 SAVEPOINT s;
-SELECT bsperm.bsperm_set_user('user:default/admin');
+SELECT public.bsperm_set_user('user:default/admin');
 ROLLBACK TO SAVEPOINT s;
-SELECT bsperm.bsperm_current_user() AS after_savepoint_trick;
-SELECT bsperm.bsperm_authorize('catalog.location.create') AS still_denied;
+SELECT public.bsperm_current_user() AS after_savepoint_trick;
+SELECT public.bsperm_authorize('catalog.location.create') AS still_denied;
 COMMIT;
 
 -- 7. reading or changing the policy directly
@@ -108,7 +108,7 @@ UPDATE bsperm.role_users SET user_ref = 'user:default/admin';
 DELETE FROM bsperm.permission_policies;
 UPDATE bsperm.policy_state SET version = 0;
 SELECT bsperm_import_rbac_csv('g, user:default/mallory, role:default/admin');
-SELECT bsperm.bsperm_import_rbac_csv('g, user:default/mallory, role:default/admin');
+SELECT public.bsperm_import_rbac_csv('g, user:default/mallory, role:default/admin');
 
 -- 8. switching enforcement off
 INSERT INTO bsperm.policy_config (policy) VALUES ('allow-all');
@@ -116,19 +116,19 @@ UPDATE bsperm.policy_config SET policy = 'allow-all';
 SET bsperm.allow_all = on;
 
 -- 9. probing entities through apply-conditions (a backend-only endpoint)
-SELECT bsperm.bsperm_apply_conditions('{"items":[{"id":"1","resourceRef":"component:default/secret","resourceType":"catalog-entity","conditions":{"rule":"IS_ENTITY_KIND","resourceType":"catalog-entity","params":{"kinds":["component"]}}}]}');
+SELECT public.bsperm_apply_conditions('{"items":[{"id":"1","resourceRef":"component:default/secret","resourceType":"catalog-entity","conditions":{"rule":"IS_ENTITY_KIND","resourceType":"catalog-entity","params":{"kinds":["component"]}}}]}');
 
 -- after all that: the same answers as at the start
-SELECT bsperm.bsperm_current_identity() AS mallory_is;
-SELECT bsperm.bsperm_authorize('catalog.location.create') AS still,
-       bsperm.bsperm_authorize('catalog.entity.read', 'component:default/secret') AS still_read;
+SELECT public.bsperm_current_identity() AS mallory_is;
+SELECT public.bsperm_authorize('catalog.location.create') AS still,
+       public.bsperm_authorize('catalog.entity.read', 'component:default/secret') AS still_read;
 
 \c - postgres
 SET search_path = bsperm, public;
 -- EXECUTE granted by mistake does not make a role trusted: the C check stays
 GRANT EXECUTE ON FUNCTION bsperm_set_user(text, text[]) TO regress_bsperm_mallory;
 SET ROLE regress_bsperm_mallory;
-SELECT bsperm.bsperm_set_user('user:default/admin');
+SELECT public.bsperm_set_user('user:default/admin');
 RESET ROLE;
 -- a policy administrator who was granted the config table still cannot switch
 -- on allow-all or register a policy function

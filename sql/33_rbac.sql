@@ -23,14 +23,14 @@ INSERT INTO entities (entity) VALUES
 CREATE FUNCTION _regress_decide(u text, perm text, ref text DEFAULT NULL) RETURNS text
 LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM bsperm.bsperm_set_user(u);
-  RETURN bsperm.bsperm_authorize(perm, ref);
+  PERFORM bsperm_set_user(u);
+  RETURN bsperm_authorize(perm, ref);
 END $$;
 CREATE FUNCTION _regress_conditional(u text, perm text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM bsperm.bsperm_set_user(u);
-  RETURN bsperm.bsperm_authorize_conditional(perm);
+  PERFORM bsperm_set_user(u);
+  RETURN bsperm_authorize_conditional(perm);
 END $$;
 CREATE VIEW regress_users(u) AS VALUES (NULL), ('user:default/alice'), ('user:default/bob'),
   ('user:default/dave'), ('user:default/mia'), ('user:default/erin'), ('user:default/ghost');

@@ -31,23 +31,23 @@ INSERT INTO conditional_policies (role, plugin_id, resource_type, actions, condi
 CREATE FUNCTION _regress_as(u text) RETURNS TABLE (question text, answer text)
 LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM bsperm.bsperm_set_user(u);
+  PERFORM bsperm_set_user(u);
   RETURN QUERY VALUES
-    ('read svc-a', bsperm.bsperm_authorize('catalog.entity.read', 'component:default/svc-a')),
-    ('read svc-b', bsperm.bsperm_authorize('catalog.entity.read', 'component:default/svc-b')),
-    ('read notes', bsperm.bsperm_authorize('catalog.entity.read', 'component:default/notes')),
-    ('create', bsperm.bsperm_authorize('catalog.entity.create')),
-    ('delete svc-a', bsperm.bsperm_authorize('catalog.entity.delete', 'component:default/svc-a')),
-    ('read locations', bsperm.bsperm_authorize('catalog.location.read')),
-    ('read, no resource', bsperm.bsperm_authorize('catalog.entity.read'));
+    ('read svc-a', bsperm_authorize('catalog.entity.read', 'component:default/svc-a')),
+    ('read svc-b', bsperm_authorize('catalog.entity.read', 'component:default/svc-b')),
+    ('read notes', bsperm_authorize('catalog.entity.read', 'component:default/notes')),
+    ('create', bsperm_authorize('catalog.entity.create')),
+    ('delete svc-a', bsperm_authorize('catalog.entity.delete', 'component:default/svc-a')),
+    ('read locations', bsperm_authorize('catalog.location.read')),
+    ('read, no resource', bsperm_authorize('catalog.entity.read'));
 END $$;
 
 CREATE FUNCTION _regress_readable(u text) RETURNS text
 LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM bsperm.bsperm_set_user(u);
+  PERFORM bsperm_set_user(u);
   RETURN (SELECT string_agg(entity_ref, ', ' ORDER BY entity_ref) FROM bsperm.entities
-           WHERE bsperm.bsperm_authorize('catalog.entity.read', entity_ref) = 'ALLOW');
+           WHERE bsperm_authorize('catalog.entity.read', entity_ref) = 'ALLOW');
 END $$;
 
 BEGIN;

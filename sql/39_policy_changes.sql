@@ -14,7 +14,7 @@ INSERT INTO roles VALUES ('role:default/readers');
 SELECT dblink_connect('other', format('dbname=%s port=%s host=%s', current_database(),
   current_setting('port'), split_part(current_setting('unix_socket_directories'), ',', 1))) AS connected;
 CREATE FUNCTION _regress_other(perm text DEFAULT 'catalog.location.read') RETURNS text LANGUAGE sql AS $$
-  SELECT answer FROM dblink('other', format('SELECT bsperm.bsperm_authorize(%L)', perm)) AS t(answer text)
+  SELECT answer FROM dblink('other', format('SELECT bsperm_authorize(%L)', perm)) AS t(answer text)
 $$;
 
 SELECT _regress_other() AS before;                 -- DENY, and the other session has a warm cache
@@ -76,7 +76,7 @@ UPDATE entities SET entity = entity || '{"relations":[{"type":"memberOf","target
  WHERE entity_ref = 'user:default/alice';
 SELECT _regress_other('catalog.location.create') AS after_joining;
 SELECT dblink_exec('other', 'BEGIN');
-SELECT * FROM dblink('other', 'SELECT bsperm.bsperm_set_user(''user:default/alice''), bsperm.bsperm_current_identity()::text')
+SELECT * FROM dblink('other', 'SELECT bsperm_set_user(''user:default/alice''), bsperm_current_identity()::text')
   AS t(set text, identity text);
 SELECT dblink_exec('other', 'COMMIT');
 DELETE FROM entities WHERE entity_ref = 'group:default/team-a';   -- a Group entity changes too

@@ -33,9 +33,9 @@ INSERT INTO role_users VALUES ('regress_bsperm_evil', 'user:default/mallory',
 \c - regress_bsperm_evil
 \set VERBOSITY terse
 -- the answers with an ordinary search_path
-SELECT bsperm.bsperm_authorize('catalog.entity.read', 'component:default/own') AS read,
-       bsperm.bsperm_authorize('catalog.entity.delete', 'component:default/own') AS delete_own,
-       bsperm.bsperm_authorize('catalog.entity.delete', 'component:default/other') AS delete_other;
+SELECT public.bsperm_authorize('catalog.entity.read', 'component:default/own') AS read,
+       public.bsperm_authorize('catalog.entity.delete', 'component:default/own') AS delete_own,
+       public.bsperm_authorize('catalog.entity.delete', 'component:default/other') AS delete_other;
 
 -- the collation, and a schema-first search_path
 CREATE COLLATION regress_evil40."C" (provider = icu, locale = 'und');
@@ -49,11 +49,11 @@ SET search_path = regress_evil40, pg_catalog;
 UPDATE bsperm.roles SET description = 'reload' WHERE name = 'role:default/Alpha';
 \c - regress_bsperm_evil
 SET search_path = regress_evil40, pg_catalog;
-SELECT bsperm.bsperm_authorize('catalog.entity.read', 'component:default/own') AS read,
-       bsperm.bsperm_authorize('catalog.entity.delete', 'component:default/own') AS delete_own,
-       bsperm.bsperm_authorize('catalog.entity.delete', 'component:default/other') AS delete_other,
-       bsperm.bsperm_authorize('catalog.location.read') AS loc_read;
-SELECT bsperm.bsperm_authorize('{"items":[{"id":"1","permission":{"type":"resource","name":"catalog.entity.read","attributes":{"action":"read"},"resourceType":"catalog-entity"},"resourceRef":"component:default/own"}]}'::jsonb) AS json_read;
+SELECT public.bsperm_authorize('catalog.entity.read', 'component:default/own') AS read,
+       public.bsperm_authorize('catalog.entity.delete', 'component:default/own') AS delete_own,
+       public.bsperm_authorize('catalog.entity.delete', 'component:default/other') AS delete_other,
+       public.bsperm_authorize('catalog.location.read') AS loc_read;
+SELECT public.bsperm_authorize('{"items":[{"id":"1","permission":{"type":"resource","name":"catalog.entity.read","attributes":{"action":"read"},"resourceType":"catalog-entity"},"resourceRef":"component:default/own"}]}'::jsonb) AS json_read;
 -- the search_path is the caller's again afterwards
 SHOW search_path;
 
@@ -62,10 +62,10 @@ SHOW search_path;
 UPDATE bsperm.roles SET description = 'reload again' WHERE name = 'role:default/Alpha';
 SET search_path = regress_evil40, pg_catalog;
 BEGIN;
-SELECT bsperm.bsperm_set_user('user:default/mallory', ARRAY['user:default/mallory', 'group:default/team-m']);
-SELECT bsperm.bsperm_authorize('catalog.entity.read', 'component:default/own') AS read,
-       bsperm.bsperm_authorize('catalog.entity.delete', 'component:default/other') AS delete_other,
-       bsperm.bsperm_authorize_conditional('catalog.entity.delete') ->> 'result' AS conditional;
+SELECT public.bsperm_set_user('user:default/mallory', ARRAY['user:default/mallory', 'group:default/team-m']);
+SELECT public.bsperm_authorize('catalog.entity.read', 'component:default/own') AS read,
+       public.bsperm_authorize('catalog.entity.delete', 'component:default/other') AS delete_other,
+       public.bsperm_authorize_conditional('catalog.entity.delete') ->> 'result' AS conditional;
 COMMIT;
 RESET search_path;
 

@@ -25,9 +25,9 @@ BEGIN;
 DO $$
 BEGIN
   FOR i IN 1..16 LOOP
-    PERFORM bsperm.bsperm_set_user('user:default/warm' || i, ARRAY['user:default/warm' || i, 'group:default/team']);
-    PERFORM bsperm.bsperm_authorize('catalog.entity.read');
-    PERFORM bsperm.bsperm_authorize_conditional('catalog.entity.delete');
+    PERFORM bsperm_set_user('user:default/warm' || i, ARRAY['user:default/warm' || i, 'group:default/team']);
+    PERFORM bsperm_authorize('catalog.entity.read');
+    PERFORM bsperm_authorize_conditional('catalog.entity.delete');
   END LOOP;
 END $$;
 COMMIT;
@@ -38,9 +38,9 @@ BEGIN;
 DO $$
 BEGIN
   FOR i IN 1..10000 LOOP
-    PERFORM bsperm.bsperm_set_user('user:default/u' || i, ARRAY['user:default/u' || i, 'group:default/team']);
-    PERFORM bsperm.bsperm_authorize('catalog.entity.read');
-    PERFORM bsperm.bsperm_authorize_conditional('catalog.entity.delete');
+    PERFORM bsperm_set_user('user:default/u' || i, ARRAY['user:default/u' || i, 'group:default/team']);
+    PERFORM bsperm_authorize('catalog.entity.read');
+    PERFORM bsperm_authorize_conditional('catalog.entity.delete');
   END LOOP;
 END $$;
 COMMIT;
@@ -54,8 +54,8 @@ SELECT count(*) <= 16 AS at_most_16 FROM pg_backend_memory_contexts WHERE name =
 -- a policy change frees them all
 UPDATE roles SET description = 'changed';
 BEGIN;
-SELECT bsperm.bsperm_set_user('user:default/after', ARRAY['user:default/after', 'group:default/team']);
-SELECT bsperm.bsperm_authorize('catalog.entity.read') AS after_reload;
+SELECT bsperm_set_user('user:default/after', ARRAY['user:default/after', 'group:default/team']);
+SELECT bsperm_authorize('catalog.entity.read') AS after_reload;
 COMMIT;
 SELECT count(*) AS identities_after_reload FROM pg_backend_memory_contexts WHERE name = 'bsperm identity';
 

@@ -54,7 +54,7 @@ DECLARE
   t0 timestamptz := clock_timestamp();
 BEGIN
   BEGIN
-    PERFORM bsperm.bsperm_authorize(request) FROM regress_req;
+    PERFORM bsperm_authorize(request) FROM regress_req;
     INSERT INTO regress_cancel VALUES (false, clock_timestamp() - t0 < interval '10 s');
   EXCEPTION WHEN query_canceled THEN
     INSERT INTO regress_cancel VALUES (true, clock_timestamp() - t0 < interval '10 s');

@@ -25,7 +25,7 @@ INSERT INTO policy_config (policy, policy_function)
 INSERT INTO role_users VALUES ('regress_bsperm_reader', 'user:default/alice', NULL);
 \c - regress_bsperm_reader
 \set VERBOSITY terse
-SELECT bsperm.bsperm_authorize('catalog.location.read');
+SELECT bsperm_authorize('catalog.location.read');
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM bsperm.entities;
 \echo :LAST_ERROR_SQLSTATE
@@ -58,8 +58,8 @@ INSERT INTO permission_policies (role, object, action, effect) VALUES
 CREATE FUNCTION _regress_decide(u text, perm text) RETURNS text
 LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM bsperm.bsperm_set_user(u);
-  RETURN bsperm.bsperm_authorize(perm);
+  PERFORM bsperm_set_user(u);
+  RETURN bsperm_authorize(perm);
 END $$;
 BEGIN;
 SELECT _regress_decide('user:default/alice', 'catalog.entity.read') AS before;

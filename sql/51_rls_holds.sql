@@ -30,11 +30,11 @@ CREATE FUNCTION public._holds_names() RETURNS text LANGUAGE sql STABLE AS
   $$ SELECT coalesce(string_agg(entity->'metadata'->>'name', ',' ORDER BY 1), '(none)') FROM bsperm.entities $$;
 
 -- @~ keeps SQL's NULL semantics (it used to be folded to true/false/IS NOT NULL)
-SELECT count(*) AS not_anyof_null FROM (VALUES (NULL::jsonb)) v(e) WHERE NOT (e OPERATOR(bsperm.@~) '{"anyOf":[]}');
-SELECT e OPERATOR(bsperm.@~) '{"allOf":[]}' AS allof_on_null FROM (VALUES (NULL::jsonb)) v(e);
+SELECT count(*) AS not_anyof_null FROM (VALUES (NULL::jsonb)) v(e) WHERE NOT (e OPERATOR(public.@~) '{"anyOf":[]}');
+SELECT e OPERATOR(public.@~) '{"allOf":[]}' AS allof_on_null FROM (VALUES (NULL::jsonb)) v(e);
 SELECT count(*) AS outer_join_nulls FROM generate_series(1, 3) g
-  LEFT JOIN bsperm.entities e ON false WHERE e.entity OPERATOR(bsperm.@~) '{"allOf":[]}';
-SELECT count(*) AS not_allof FROM bsperm.entities e WHERE NOT (e.entity OPERATOR(bsperm.@~) '{"allOf":[]}');
+  LEFT JOIN bsperm.entities e ON false WHERE e.entity OPERATOR(public.@~) '{"allOf":[]}';
+SELECT count(*) AS not_allof FROM bsperm.entities e WHERE NOT (e.entity OPERATOR(public.@~) '{"allOf":[]}');
 
 -- a superuser pooler switching users with SET SESSION AUTHORIZATION and a shared role:
 -- one prepared statement, each user its own rows, with generic and custom plans
@@ -62,12 +62,12 @@ DEALLOCATE pooled;
 
 -- a domain whose CHECK asks for the decision: each user gets their own, not the first user's
 CREATE DOMAIN public.readable_entity AS jsonb
-  CHECK (VALUE OPERATOR(bsperm.@~) bsperm.bsperm_rls_filter('catalog.entity.read'));
+  CHECK (VALUE OPERATOR(public.@~) bsperm.bsperm_rls_filter('catalog.entity.read'));
 SET ROLE regress_holds_app;
-BEGIN; SELECT bsperm.bsperm_set_user('user:default/alice', ARRAY['group:default/team-a']);
+BEGIN; SELECT bsperm_set_user('user:default/alice', ARRAY['group:default/team-a']);
 SELECT '{"kind":"Component","metadata":{"name":"a1"},"relations":[{"type":"ownedBy","targetRef":"group:default/team-a"}]}'::public.readable_entity IS NOT NULL AS alice_may;
 COMMIT;
-BEGIN; SELECT bsperm.bsperm_set_user('user:default/bob', ARRAY['group:default/team-b']);
+BEGIN; SELECT bsperm_set_user('user:default/bob', ARRAY['group:default/team-b']);
 SELECT '{"kind":"Component","metadata":{"name":"a1"},"relations":[{"type":"ownedBy","targetRef":"group:default/team-a"}]}'::public.readable_entity IS NOT NULL AS bob_may_not;
 COMMIT;
 RESET ROLE;
@@ -78,7 +78,7 @@ CREATE FUNCTION public._holds_loop() RETURNS text LANGUAGE plpgsql AS $$
 DECLARE u text; out text := '';
 BEGIN
   FOREACH u IN ARRAY ARRAY['alice', 'bob', 'carol', 'dave', 'alice'] LOOP
-    PERFORM bsperm.bsperm_set_user('user:default/' || u,
+    PERFORM bsperm_set_user('user:default/' || u,
       ARRAY['user:default/' || u, 'group:default/team-' || CASE u WHEN 'alice' THEN 'a' WHEN 'bob' THEN 'b' ELSE 'z' END]);
     out := out || u || '=' || (SELECT coalesce(string_agg(entity->'metadata'->>'name', ',' ORDER BY 1), '-') FROM bsperm.entities) || ' ';
   END LOOP;
@@ -105,15 +105,15 @@ BEGIN
   RETURN (j->0->'Plan'->>'Plan Rows')::float8;
 END $$;
 SET ROLE regress_holds_app;
-BEGIN; SELECT bsperm.bsperm_set_user('user:default/carol');
-SELECT public._holds_estimate($$SELECT * FROM bsperm.entities WHERE entity OPERATOR(bsperm.@~) '{"key":"kind","values":["secret"]}'$$)
-     = public._holds_estimate($$SELECT * FROM bsperm.entities WHERE entity OPERATOR(bsperm.@~) '{"key":"kind","values":["no-such-kind"]}'$$)
+BEGIN; SELECT bsperm_set_user('user:default/carol');
+SELECT public._holds_estimate($$SELECT * FROM bsperm.entities WHERE entity OPERATOR(public.@~) '{"key":"kind","values":["secret"]}'$$)
+     = public._holds_estimate($$SELECT * FROM bsperm.entities WHERE entity OPERATOR(public.@~) '{"key":"kind","values":["no-such-kind"]}'$$)
   AS hidden_and_absent_look_alike;
 COMMIT;
 RESET ROLE;
 -- the superuser (no row security) gets estimates from the statistics
-SELECT public._holds_estimate($$SELECT * FROM bsperm.entities WHERE entity OPERATOR(bsperm.@~) '{"key":"kind","values":["secret"]}'$$)
-     > 10 * public._holds_estimate($$SELECT * FROM bsperm.entities WHERE entity OPERATOR(bsperm.@~) '{"key":"kind","values":["no-such-kind"]}'$$)
+SELECT public._holds_estimate($$SELECT * FROM bsperm.entities WHERE entity OPERATOR(public.@~) '{"key":"kind","values":["secret"]}'$$)
+     > 10 * public._holds_estimate($$SELECT * FROM bsperm.entities WHERE entity OPERATOR(public.@~) '{"key":"kind","values":["no-such-kind"]}'$$)
   AS superuser_uses_statistics;
 DELETE FROM bsperm.entities WHERE entity->>'kind' = 'Secret';
 
@@ -136,25 +136,25 @@ ALTER TABLE holds.tenant_catalog FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON holds.tenant_catalog USING (tenant = current_setting('app.tenant', true));
 SET app.tenant = 't1';
 SELECT count(*) AS tenant_rows_before FROM holds.tenant_catalog;
-SELECT bsperm.bsperm_protect('holds.tenant_catalog', 'doc');
+SELECT bsperm_protect('holds.tenant_catalog', 'doc');
 SELECT count(*) AS anonymous_tenant_rows FROM holds.tenant_catalog;
-BEGIN; SELECT bsperm.bsperm_set_user('user:default/carol');
+BEGIN; SELECT bsperm_set_user('user:default/carol');
 SELECT count(*) AS carol_tenant_rows FROM holds.tenant_catalog;
 COMMIT;
-BEGIN; SELECT bsperm.bsperm_set_user('user:default/alice', ARRAY['group:default/team-a']);
+BEGIN; SELECT bsperm_set_user('user:default/alice', ARRAY['group:default/team-a']);
 SELECT count(*) AS alice_tenant_rows FROM holds.tenant_catalog;
 COMMIT;
 -- unprotecting leaves the owner's own policy in force
-SELECT bsperm.bsperm_unprotect('holds.tenant_catalog');
+SELECT bsperm_unprotect('holds.tenant_catalog');
 SELECT count(*) AS tenant_rows_after FROM holds.tenant_catalog;
 SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = 'holds.tenant_catalog'::regclass;
 -- a table without row security gets it back off
 CREATE TABLE holds.plain (doc jsonb);
-SELECT bsperm.bsperm_protect('holds.plain', 'doc');
-SELECT bsperm.bsperm_unprotect('holds.plain');
+SELECT bsperm_protect('holds.plain', 'doc');
+SELECT bsperm_unprotect('holds.plain');
 SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = 'holds.plain'::regclass;
 -- a permission name that does not exist is refused (every write would fail)
-SELECT bsperm.bsperm_protect('holds.plain', 'doc', update_permission => 'catalog.entity.update');
+SELECT bsperm_protect('holds.plain', 'doc', update_permission => 'catalog.entity.update');
 
 -- partitions and inheritance: protected with the parent, also when created later
 CREATE TABLE holds.parts (k int, doc jsonb) PARTITION BY LIST (k);
@@ -162,8 +162,8 @@ CREATE TABLE holds.parts_1 PARTITION OF holds.parts FOR VALUES IN (1);
 RESET ROLE;
 INSERT INTO holds.parts SELECT 1, entity FROM bsperm.entities;
 SET ROLE regress_holds_owner;
-SELECT bsperm.bsperm_protect('holds.parts_1', 'doc');
-SELECT bsperm.bsperm_protect('holds.parts', 'doc');
+SELECT bsperm_protect('holds.parts_1', 'doc');
+SELECT bsperm_protect('holds.parts', 'doc');
 CREATE TABLE holds.parts_2 PARTITION OF holds.parts FOR VALUES IN (2);
 CREATE TABLE holds.parts_3 (k int, doc jsonb);
 ALTER TABLE holds.parts ATTACH PARTITION holds.parts_3 FOR VALUES IN (3);
@@ -175,17 +175,17 @@ SELECT count(*) AS partition_1_anonymous FROM holds.parts_1;
 SELECT count(*) AS partition_2_anonymous FROM holds.parts_2;
 SELECT count(*) AS partition_3_anonymous FROM holds.parts_3;
 SELECT count(*) AS parent_anonymous FROM holds.parts;
-BEGIN; SELECT bsperm.bsperm_set_user('user:default/alice', ARRAY['group:default/team-a']);
+BEGIN; SELECT bsperm_set_user('user:default/alice', ARRAY['group:default/team-a']);
 SELECT count(*) AS alice_parent FROM holds.parts;
 SELECT count(*) AS alice_partition_3 FROM holds.parts_3;
 COMMIT;
-SELECT bsperm.bsperm_unprotect('holds.parts_2');
+SELECT bsperm_unprotect('holds.parts_2');
 CREATE TABLE holds.base (doc jsonb);
 CREATE TABLE holds.child () INHERITS (holds.base);
-SELECT bsperm.bsperm_protect('holds.child', 'doc');
-SELECT bsperm.bsperm_protect('holds.base', 'doc');
+SELECT bsperm_protect('holds.child', 'doc');
+SELECT bsperm_protect('holds.base', 'doc');
 SELECT relid::text FROM bsperm.protected_tables WHERE relid::text IN ('holds.base', 'holds.child') ORDER BY 1;
-SELECT bsperm.bsperm_unprotect('holds.parts');
+SELECT bsperm_unprotect('holds.parts');
 SELECT count(*) AS still_protected FROM bsperm.protected_tables WHERE relid::text LIKE 'holds.parts%';
 RESET ROLE;
 DROP SCHEMA holds CASCADE;

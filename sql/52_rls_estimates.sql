@@ -43,11 +43,11 @@ BEGIN
 END $$;
 SET ROLE regress_est_app;
 -- selective (0.2%), medium (12.5%) and broad (about 50%) policies
-BEGIN; SELECT bsperm.bsperm_set_user('user:default/alice', ARRAY['group:default/team-7']) \g /dev/null
+BEGIN; SELECT bsperm_set_user('user:default/alice', ARRAY['group:default/team-7']) \g /dev/null
 SELECT 'selective' AS policy, public._est_ratio('SELECT * FROM bsperm.entities') AS estimate;
 SELECT public._est_plan('SELECT entity_ref FROM bsperm.entities ORDER BY entity_ref LIMIT 20') AS listing_plan;
 COMMIT;
-BEGIN; SELECT bsperm.bsperm_set_user('user:default/ann') \g /dev/null
+BEGIN; SELECT bsperm_set_user('user:default/ann') \g /dev/null
 SELECT 'medium' AS policy, public._est_ratio('SELECT * FROM bsperm.entities') AS estimate;
 -- a keyset position after every row the policy shows (APIs sort first): the joint estimate
 -- finds nothing there, so the index's rows are sorted instead of walking the rest of the key
@@ -59,12 +59,12 @@ COMMIT;
 BEGIN; SELECT bsperm.bsperm_set_user('user:default/nobody') \g /dev/null
 SELECT public._est_plan($q$SELECT entity_ref FROM bsperm.entities WHERE entity_ref > 'component:default/e-5' ORDER BY entity_ref LIMIT 20$q$) AS deny_keyset_plan;
 COMMIT;
-BEGIN; SELECT bsperm.bsperm_set_user('user:default/hal') \g /dev/null
+BEGIN; SELECT bsperm_set_user('user:default/hal') \g /dev/null
 SELECT 'broad' AS policy, public._est_ratio('SELECT * FROM bsperm.entities') AS estimate;
 COMMIT;
 RESET ROLE;
 -- without row security (the superuser), a user's own filters are estimated the same way
-SELECT f AS filter, public._est_ratio(format('SELECT * FROM bsperm.entities WHERE entity OPERATOR(bsperm.@~) %L', f)) AS estimate
+SELECT f AS filter, public._est_ratio(format('SELECT * FROM bsperm.entities WHERE entity OPERATOR(public.@~) %L', f)) AS estimate
   FROM (VALUES ('{"key":"relations.ownedby","values":["group:default/team-9"]}'),
                ('{"key":"metadata.annotations.example.com/cluster","values":["c-4"]}'),
                ('{"key":"kind","values":["api"]}'),

@@ -25,19 +25,19 @@ SELECT bsperm_current_user() AS asking_as,
 SELECT 'baseline: EXECUTE of SELECT 1' AS what, pg_temp.per_call_us('SELECT ''x''', 20000) AS us_per_call
 UNION ALL
 SELECT 'basic permission, 50 roles (catalog.location.read)',
-       pg_temp.per_call_us($$SELECT bsperm.bsperm_authorize('catalog.location.read')$$, 20000)
+       pg_temp.per_call_us($$SELECT bsperm_authorize('catalog.location.read')$$, 20000)
 UNION ALL
 SELECT 'resource permission, no ref (CONDITIONAL)',
-       pg_temp.per_call_us($$SELECT bsperm.bsperm_authorize('catalog.entity.read')$$, 20000)
+       pg_temp.per_call_us($$SELECT bsperm_authorize('catalog.entity.read')$$, 20000)
 UNION ALL
 SELECT 'resource permission with ref (load + apply)',
-       pg_temp.per_call_us($$SELECT bsperm.bsperm_authorize('catalog.entity.read', 'component:default/c-4242')$$, 5000)
+       pg_temp.per_call_us($$SELECT bsperm_authorize('catalog.entity.read', 'component:default/c-4242')$$, 5000)
 UNION ALL
 SELECT 'authorize_conditional (conditions JSON)',
-       pg_temp.per_call_us($$SELECT bsperm.bsperm_authorize_conditional('catalog.entity.read')::text$$, 5000);
+       pg_temp.per_call_us($$SELECT bsperm_authorize_conditional('catalog.entity.read')::text$$, 5000);
 
 SELECT '1,000-item batch with resource refs' AS what,
-       round(pg_temp.per_call_us('SELECT bsperm.bsperm_authorize(body)::text FROM bench_batch', 50) / 1000, 2) AS ms_per_batch;
+       round(pg_temp.per_call_us('SELECT bsperm_authorize(body)::text FROM bench_batch', 50) / 1000, 2) AS ms_per_batch;
 SELECT (SELECT count(*) FROM jsonb_array_elements(bsperm_authorize(body)->'items') e WHERE e->>'result' = 'ALLOW') AS batch_allowed
   FROM bench_batch;
 
@@ -48,7 +48,7 @@ BEGIN
   FOR i IN 1..n LOOP
     UPDATE bsperm.policy_state SET version = nextval('bsperm.policy_version_seq');
     t0 := clock_timestamp();
-    r := bsperm.bsperm_authorize('catalog.location.read');
+    r := bsperm_authorize('catalog.location.read');
     t := t + extract(epoch FROM clock_timestamp() - t0);
   END LOOP;
   RETURN round(t * 1e6 / n, 1);

@@ -18,7 +18,7 @@ CREATE TABLE public.plain AS SELECT entity_ref, entity FROM bsperm.entities;
 CREATE UNIQUE INDEX ON public.plain (entity_ref);
 GRANT SELECT ON public.plain TO bsperm_pool_app;
 CREATE FUNCTION public.pool_set(i int) RETURNS void LANGUAGE sql AS
-  $$ SELECT bsperm.bsperm_set_user('user:default/u' || i, ARRAY['user:default/u' || i, 'group:default/team-' || (i % 500)]) $$;
+  $$ SELECT bsperm_set_user('user:default/u' || i, ARRAY['user:default/u' || i, 'group:default/team-' || (i % 500)]) $$;
 GRANT EXECUTE ON FUNCTION public.pool_set(int) TO bsperm_pool_app;
 -- (pgbench reads ":name" as a variable, so entity refs are built by a function)
 CREATE FUNCTION public.ref(k text, i int) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT k || ':default/entity-' || i $$;

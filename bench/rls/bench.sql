@@ -21,10 +21,10 @@ INSERT INTO public.bench_rq VALUES
    EXISTS (SELECT 1 FROM public.search s WHERE s.entity_id = fe.entity_id AND s.key = 'kind' AND s.value = 'component')
    AND (EXISTS (SELECT 1 FROM public.search s WHERE s.entity_id = fe.entity_id AND s.key = 'relations.ownedby' AND s.value = ANY('{group:default/team-1,group:default/team-2,user:default/dave}'))
         OR EXISTS (SELECT 1 FROM public.search s WHERE s.entity_id = fe.entity_id AND s.key = 'metadata.annotations.example.com/cluster' AND s.value = 'cluster-7'))$q$),
- ('userfilter.rls', 'user:default/carol', $q$SELECT count(*) FROM bsperm.entities WHERE entity OPERATOR(bsperm.@~) '{"allOf":[{"key":"kind","values":["api"]},{"key":"metadata.annotations.example.com/cluster","values":["cluster-9"]}]}'$q$),
- ('userfilter.unprotected', 'SUPER', $q$SELECT count(*) FROM bsperm.entities WHERE entity OPERATOR(bsperm.@~) '{"allOf":[{"key":"kind","values":["api"]},{"key":"metadata.annotations.example.com/cluster","values":["cluster-9"]}]}'$q$),
- ('userfilter.cond_rls', 'user:default/alice', $q$SELECT count(*) FROM bsperm.entities WHERE entity OPERATOR(bsperm.@~) '{"key":"kind","values":["api"]}'$q$),
- ('perrow.bsperm_matches', NULL, $q$SELECT count(*) FROM public.plain_entities WHERE bsperm.bsperm_matches(entity, '{"rule":"IS_ENTITY_OWNER","resourceType":"catalog-entity","params":{"claims":["group:default/team-1","group:default/team-2"]}}')$q$);
+ ('userfilter.rls', 'user:default/carol', $q$SELECT count(*) FROM bsperm.entities WHERE entity OPERATOR(public.@~) '{"allOf":[{"key":"kind","values":["api"]},{"key":"metadata.annotations.example.com/cluster","values":["cluster-9"]}]}'$q$),
+ ('userfilter.unprotected', 'SUPER', $q$SELECT count(*) FROM bsperm.entities WHERE entity OPERATOR(public.@~) '{"allOf":[{"key":"kind","values":["api"]},{"key":"metadata.annotations.example.com/cluster","values":["cluster-9"]}]}'$q$),
+ ('userfilter.cond_rls', 'user:default/alice', $q$SELECT count(*) FROM bsperm.entities WHERE entity OPERATOR(public.@~) '{"key":"kind","values":["api"]}'$q$),
+ ('perrow.bsperm_matches', NULL, $q$SELECT count(*) FROM public.plain_entities WHERE bsperm_matches(entity, '{"rule":"IS_ENTITY_OWNER","resourceType":"catalog-entity","params":{"claims":["group:default/team-1","group:default/team-2"]}}')$q$);
 -- listings as a catalog UI runs them (issue 12): a page of 20 by entity ref, and the next page
 INSERT INTO public.bench_rq VALUES
  ('listing.rls', 'user:default/alice', 'SELECT count(*) FROM (SELECT entity_ref FROM bsperm.entities ORDER BY entity_ref LIMIT 20) s'),

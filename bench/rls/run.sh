@@ -21,7 +21,7 @@ $t"
 	case "$who" in
 		SUPER) printf 'RESET ROLE;\n%s\n' "$t" ;;
 		"") printf 'SET ROLE bsperm_bench_app;\n%s\nRESET ROLE;\n' "$t" ;;
-		*) printf "SET ROLE bsperm_bench_app; BEGIN; SELECT bsperm.bsperm_set_user('%s', ARRAY['%s','group:default/team-1','group:default/team-2']) \\g /dev/null\n%s\nCOMMIT; RESET ROLE;\n" "$who" "$who" "$t" ;;
+		*) printf "SET ROLE bsperm_bench_app; BEGIN; SELECT bsperm_set_user('%s', ARRAY['%s','group:default/team-1','group:default/team-2']) \\g /dev/null\n%s\nCOMMIT; RESET ROLE;\n" "$who" "$who" "$t" ;;
 	esac
 }
 
@@ -39,12 +39,12 @@ bulk_insert() {
 DROP TABLE IF EXISTS public.bulk_protected, public.bulk_plain, public.bulk_plain_gin, public.bulk_plain_bsperm, public.bulk_src;
 CREATE TABLE public.bulk_src AS SELECT entity FROM public.plain_entities LIMIT $m;
 CREATE TABLE public.bulk_protected (entity jsonb NOT NULL);
-SELECT bsperm.bsperm_protect('public.bulk_protected');
+SELECT bsperm_protect('public.bulk_protected');
 CREATE TABLE public.bulk_plain (entity jsonb NOT NULL);
 CREATE TABLE public.bulk_plain_gin (entity jsonb NOT NULL);
 CREATE INDEX ON public.bulk_plain_gin USING gin (entity jsonb_path_ops);
 CREATE TABLE public.bulk_plain_bsperm (entity jsonb NOT NULL);
-CREATE INDEX ON public.bulk_plain_bsperm USING gin (entity bsperm.bsperm_entity_ops);
+CREATE INDEX ON public.bulk_plain_bsperm USING gin (entity bsperm_entity_ops);
 GRANT SELECT ON public.bulk_src TO bsperm_bench_app;
 GRANT SELECT, INSERT, TRUNCATE ON public.bulk_protected, public.bulk_plain, public.bulk_plain_gin, public.bulk_plain_bsperm TO bsperm_bench_app;
 TRUNCATE public.bench_rt;
@@ -90,13 +90,13 @@ for n in ${BENCH_RLS_SIZES:-100000 1000000}; do
 	run_script "$script"
 	rm -f "$script"
 	echo "-- plans"
-	$P -c "SET ROLE bsperm_bench_app" -c "BEGIN" -c "SELECT bsperm.bsperm_set_user('user:default/alice', ARRAY['user:default/alice','group:default/team-1','group:default/team-2'])" \
+	$P -c "SET ROLE bsperm_bench_app" -c "BEGIN" -c "SELECT bsperm_set_user('user:default/alice', ARRAY['user:default/alice','group:default/team-1','group:default/team-2'])" \
 	   -c "EXPLAIN (COSTS OFF) SELECT count(*) FROM bsperm.entities" -c "COMMIT" | grep -v '^$'
-	$P -c "SET ROLE bsperm_bench_app" -c "BEGIN" -c "SELECT bsperm.bsperm_set_user('user:default/alice', ARRAY['user:default/alice','group:default/team-1','group:default/team-2'])" \
+	$P -c "SET ROLE bsperm_bench_app" -c "BEGIN" -c "SELECT bsperm_set_user('user:default/alice', ARRAY['user:default/alice','group:default/team-1','group:default/team-2'])" \
 	   -c "EXPLAIN (ANALYZE, COSTS ON, TIMING OFF, SUMMARY OFF) SELECT entity_ref FROM bsperm.entities ORDER BY entity_ref LIMIT 20" -c "COMMIT" | grep -v '^$'
-	$P -c "SET ROLE bsperm_bench_app" -c "BEGIN" -c "SELECT bsperm.bsperm_set_user('user:default/carol')" \
+	$P -c "SET ROLE bsperm_bench_app" -c "BEGIN" -c "SELECT bsperm_set_user('user:default/carol')" \
 	   -c "EXPLAIN (COSTS OFF) SELECT count(*) FROM bsperm.entities" -c "COMMIT" | grep -v '^$'
-	$P -c "SET ROLE bsperm_bench_app" -c "BEGIN" -c "SELECT bsperm.bsperm_set_user('user:default/eve')" \
+	$P -c "SET ROLE bsperm_bench_app" -c "BEGIN" -c "SELECT bsperm_set_user('user:default/eve')" \
 	   -c "EXPLAIN (COSTS OFF) SELECT count(*) FROM bsperm.entities" -c "COMMIT" | grep -v '^$'
 	$P -f "$HERE/report.sql"
 	bulk_insert "$n"

@@ -16,7 +16,7 @@ CREATE TABLE public.final_entities (entity_id text PRIMARY KEY, entity_ref text 
 INSERT INTO public.final_entities SELECT entity->'metadata'->>'uid', entity_ref, entity::text FROM bsperm.entities;
 CREATE TABLE public.search (entity_id text, key varchar(255) NOT NULL, value varchar(255), original_value varchar(255));
 INSERT INTO public.search (entity_id, key, value)
-SELECT e.entity->'metadata'->>'uid', r.key, r.value FROM bsperm.entities e, bsperm.bsperm_search_rows(e.entity) r;
+SELECT e.entity->'metadata'->>'uid', r.key, r.value FROM bsperm.entities e, bsperm_search_rows(e.entity) r;
 CREATE UNIQUE INDEX search_entity_key_value_idx ON public.search (entity_id, key, value);
 CREATE INDEX search_key_value_entity_idx ON public.search (key, value, entity_id);
 VACUUM ANALYZE bsperm.entities;

@@ -1,6 +1,6 @@
 -- The demo policy, as an RBAC plugin administrator would write it:
 -- developers (both teams) read what they own; carol administers the platform.
-SELECT bsperm.bsperm_import_rbac_csv($csv$
+SELECT bsperm_import_rbac_csv($csv$
 p, role:default/developer, catalog.entity.create, create, allow
 p, role:default/platform-admin, catalog-entity, read, allow
 p, role:default/platform-admin, catalog.entity.create, create, allow

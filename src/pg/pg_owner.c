@@ -28,6 +28,14 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/genam.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "miscadmin.h"
@@ -35,6 +43,52 @@
 #include "utils/syscache.h"
 
 #include "pg_policy_int.h"
+
+/*
+ * The schema that holds bsperm's user-facing functions, types and the @~
+ * operator: the one CREATE EXTENSION was given, "public" by default.  Policy
+ * tables and internal helpers are always in schema bsperm.
+ */
+Oid
+bsperm_extschema(void)
+{
+	Oid			ext = get_extension_oid("bsperm", true);
+
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			nsp = InvalidOid;
+
+	if (!OidIsValid(ext))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"bsperm\" is not installed in this database")));
+	/* PostgreSQL 15 does not export get_extension_schema() */
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(ext));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (!OidIsValid(nsp))
+		elog(ERROR, "could not find the schema of extension \"bsperm\"");
+	return nsp;
+}
+
+/* bsperm_extschema()'s name, palloc'd */
+char *
+bsperm_extschema_name(void)
+{
+	char	   *name = get_namespace_name(bsperm_extschema());
+
+	if (name == NULL)
+		elog(ERROR, "schema of extension \"bsperm\" does not exist");
+	return name;
+}
 
 static Oid
 bsperm_owner(void)

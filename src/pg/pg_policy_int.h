@@ -123,6 +123,8 @@ typedef struct OwnerContext
 } OwnerContext;
 
 extern void bsperm_owner_enter(OwnerContext *oc);
+extern Oid	bsperm_extschema(void);
+extern char *bsperm_extschema_name(void);
 extern void bsperm_owner_leave(OwnerContext *oc);
 extern void bsperm_owner_abort(OwnerContext *oc);
 extern void bsperm_as_owner(void (*fn) (void *arg), void *arg);

@@ -4,7 +4,7 @@
  *
  * A protected table carries RESTRICTIVE policies such as
  *
- *	 USING (bsperm.bsperm_rls_check(entity, 'catalog.entity.read'))
+ *	 USING (public.bsperm_rls_check(entity, 'catalog.entity.read'))
  *
  * bsperm_rls_check() is true when the current identity's decision for the
  * permission lets the row through.  Evaluated per row it would cost a
@@ -70,6 +70,7 @@
 #include "utils/syscache.h"
 
 #include "bsperm.h"
+#include "pg_policy_int.h"
 #include "bsp_doc.h"
 #include "pg_policy.h"
 #include "pg_rls.h"
@@ -373,12 +374,13 @@ allow_node(PlannerInfo *root, Node *entity)
 static Node *
 matches_node(Node *entity, Expr *rhs)
 {
-	Oid			opno = OpernameGetOprid(list_make2(makeString("bsperm"), makeString("@~")),
+	Oid			opno = OpernameGetOprid(list_make2(makeString(bsperm_extschema_name()),
+													makeString("@~")),
 										JSONBOID, JSONBOID);
 	OpExpr	   *op;
 
 	if (!OidIsValid(opno))
-		elog(ERROR, "operator bsperm.@~(jsonb, jsonb) does not exist");
+		elog(ERROR, "operator @~(jsonb, jsonb) of extension bsperm does not exist");
 	op = (OpExpr *) make_opclause(opno, BOOLOID, false, (Expr *) entity, rhs,
 								  InvalidOid, InvalidOid);
 	op->opfuncid = get_opcode(opno);

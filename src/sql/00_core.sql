@@ -3,9 +3,30 @@
 
 \echo Use "CREATE EXTENSION bsperm" to load this file. \quit
 
--- Nobody but the owner may create objects in bsperm's schema.
-REVOKE ALL ON SCHEMA @extschema@ FROM PUBLIC;
-GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
+-- Layout.  The functions, the @~ operator and the operator class that users
+-- call live in the schema CREATE EXTENSION installs into (@extschema@:
+-- "public" unless CREATE EXTENSION ... SCHEMA names another), so that
+-- SELECT bsperm_authorize(...) works with the default search_path.  Policy
+-- tables, the embedded catalog and internal helpers live in schema bsperm,
+-- which the extension creates and owns.
+--
+-- A schema in which an untrusted role may create objects would let that role
+-- shadow a bsperm function with a better-matching overload in every caller's
+-- search_path; refuse to install into one.
+DO $$
+BEGIN
+  IF pg_catalog.has_schema_privilege('public', '@extschema@', 'CREATE') THEN
+    RAISE EXCEPTION 'bsperm cannot be installed into schema %: every role may create objects in it', '@extschema@'
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'REVOKE CREATE ON SCHEMA @extschema@ FROM PUBLIC, or CREATE EXTENSION bsperm SCHEMA <a schema only trusted roles may create objects in>.';
+  END IF;
+END
+$$;
+
+-- Nobody but the owner may create objects in bsperm's own schema.
+CREATE SCHEMA bsperm;
+REVOKE ALL ON SCHEMA bsperm FROM PUBLIC;
+GRANT USAGE ON SCHEMA bsperm TO PUBLIC;
 
 CREATE FUNCTION @extschema@.bsperm_matches(entity jsonb, criteria jsonb)
 RETURNS boolean
@@ -61,7 +82,7 @@ COMMENT ON FUNCTION @extschema@.bsperm_filter_matches(jsonb, jsonb) IS
 
 -- Its estimator never evaluates a user's filter on sampled rows of a table
 -- whose row security applies to the user (the samples include hidden rows).
-CREATE FUNCTION @extschema@.bsperm_filter_sel(internal, oid, internal, integer)
+CREATE FUNCTION bsperm.bsperm_filter_sel(internal, oid, internal, integer)
 RETURNS float8
 AS 'MODULE_PATHNAME', 'bsperm_filter_sel'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
@@ -70,28 +91,28 @@ CREATE OPERATOR @extschema@.@~ (
   LEFTARG = jsonb,
   RIGHTARG = jsonb,
   FUNCTION = @extschema@.bsperm_filter_matches,
-  RESTRICT = @extschema@.bsperm_filter_sel,
+  RESTRICT = bsperm.bsperm_filter_sel,
   JOIN = pg_catalog.matchingjoinsel
 );
 COMMENT ON OPERATOR @extschema@.@~ (jsonb, jsonb) IS
   'entity matches Backstage EntityFilter ({"key","values"} leaves under allOf/anyOf/not)';
 
-CREATE FUNCTION @extschema@.bsperm_gin_extract_value(jsonb, internal, internal)
+CREATE FUNCTION bsperm.bsperm_gin_extract_value(jsonb, internal, internal)
 RETURNS internal
 AS 'MODULE_PATHNAME', 'bsperm_gin_extract_value'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE FUNCTION @extschema@.bsperm_gin_extract_query(jsonb, internal, int2, internal, internal, internal, internal)
+CREATE FUNCTION bsperm.bsperm_gin_extract_query(jsonb, internal, int2, internal, internal, internal, internal)
 RETURNS internal
 AS 'MODULE_PATHNAME', 'bsperm_gin_extract_query'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE FUNCTION @extschema@.bsperm_gin_consistent(internal, int2, jsonb, int4, internal, internal, internal, internal)
+CREATE FUNCTION bsperm.bsperm_gin_consistent(internal, int2, jsonb, int4, internal, internal, internal, internal)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'bsperm_gin_consistent'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE FUNCTION @extschema@.bsperm_gin_triconsistent(internal, int2, jsonb, int4, internal, internal, internal)
+CREATE FUNCTION bsperm.bsperm_gin_triconsistent(internal, int2, jsonb, int4, internal, internal, internal)
 RETURNS "char"
 AS 'MODULE_PATHNAME', 'bsperm_gin_triconsistent'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -100,10 +121,10 @@ CREATE OPERATOR CLASS @extschema@.bsperm_entity_ops
 FOR TYPE jsonb USING gin AS
   OPERATOR 1 @extschema@.@~ (jsonb, jsonb),
   FUNCTION 1 pg_catalog.btint4cmp(int4, int4),
-  FUNCTION 2 @extschema@.bsperm_gin_extract_value(jsonb, internal, internal),
-  FUNCTION 3 @extschema@.bsperm_gin_extract_query(jsonb, internal, int2, internal, internal, internal, internal),
-  FUNCTION 4 @extschema@.bsperm_gin_consistent(internal, int2, jsonb, int4, internal, internal, internal, internal),
-  FUNCTION 6 @extschema@.bsperm_gin_triconsistent(internal, int2, jsonb, int4, internal, internal, internal),
+  FUNCTION 2 bsperm.bsperm_gin_extract_value(jsonb, internal, internal),
+  FUNCTION 3 bsperm.bsperm_gin_extract_query(jsonb, internal, int2, internal, internal, internal, internal),
+  FUNCTION 4 bsperm.bsperm_gin_consistent(internal, int2, jsonb, int4, internal, internal, internal, internal),
+  FUNCTION 6 bsperm.bsperm_gin_triconsistent(internal, int2, jsonb, int4, internal, internal, internal),
   STORAGE int4;
 COMMENT ON OPERATOR CLASS @extschema@.bsperm_entity_ops USING gin IS
   'indexes a Backstage entity''s search rows for the @~ operator';

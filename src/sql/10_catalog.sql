@@ -5,7 +5,7 @@
 -- as the catalog's apply-conditions endpoint does (spec section 1.5 step 3),
 -- and compute users' group memberships from the entities' relations.
 
-CREATE TABLE @extschema@.entities (
+CREATE TABLE bsperm.entities (
   entity_ref text PRIMARY KEY
     GENERATED ALWAYS AS (@extschema@.bsperm_entity_ref(entity)) STORED,
   entity jsonb NOT NULL,
@@ -13,10 +13,10 @@ CREATE TABLE @extschema@.entities (
   CONSTRAINT entities_entity_is_object
     CHECK (pg_catalog.jsonb_typeof(entity) OPERATOR(pg_catalog.=) 'object')
 );
-COMMENT ON TABLE @extschema@.entities IS
+COMMENT ON TABLE bsperm.entities IS
   'Backstage catalog entities (final_entity as jsonb), keyed by their canonical entity ref';
-COMMENT ON COLUMN @extschema@.entities.entity_ref IS
+COMMENT ON COLUMN bsperm.entities.entity_ref IS
   'canonical ref kind:namespace/name, lowercased; generated from the entity';
 
-CREATE INDEX entities_entity_idx ON @extschema@.entities
+CREATE INDEX entities_entity_idx ON bsperm.entities
   USING gin (entity @extschema@.bsperm_entity_ops);

@@ -15,8 +15,8 @@ DECLARE
   rc integer;
 BEGIN
   IF replace THEN
-    DELETE FROM @extschema@.permission_policies;
-    DELETE FROM @extschema@.role_members;
+    DELETE FROM bsperm.permission_policies;
+    DELETE FROM bsperm.role_members;
   END IF;
   FOREACH line IN ARRAY lines LOOP
     lineno := lineno OPERATOR(pg_catalog.+) 1;
@@ -57,11 +57,11 @@ BEGIN
           HINT = 'The effects are allow and deny.';
       END IF;
       IF pg_catalog.starts_with(subject, 'role:') THEN
-        INSERT INTO @extschema@.roles (name) VALUES (subject) ON CONFLICT DO NOTHING;
-        INSERT INTO @extschema@.permission_policies (role, object, action, effect)
+        INSERT INTO bsperm.roles (name) VALUES (subject) ON CONFLICT DO NOTHING;
+        INSERT INTO bsperm.permission_policies (role, object, action, effect)
           VALUES (subject, f[3], f[4], f[5]) ON CONFLICT DO NOTHING;
       ELSE
-        INSERT INTO @extschema@.permission_policies (member, object, action, effect)
+        INSERT INTO bsperm.permission_policies (member, object, action, effect)
           VALUES (subject, f[3], f[4], f[5]) ON CONFLICT DO NOTHING;
       END IF;
       applied := applied OPERATOR(pg_catalog.+) 1;
@@ -84,8 +84,8 @@ BEGIN
           DETAIL = pg_catalog.format('Line %s is "%s".', lineno, line),
           HINT = 'Roles are named role:<namespace>/<name>.';
       END IF;
-      INSERT INTO @extschema@.roles (name) VALUES (f[3]) ON CONFLICT DO NOTHING;
-      INSERT INTO @extschema@.role_members (role, member) VALUES (f[3], f[2]) ON CONFLICT DO NOTHING;
+      INSERT INTO bsperm.roles (name) VALUES (f[3]) ON CONFLICT DO NOTHING;
+      INSERT INTO bsperm.role_members (role, member) VALUES (f[3], f[2]) ON CONFLICT DO NOTHING;
       applied := applied OPERATOR(pg_catalog.+) 1;
 
     ELSE

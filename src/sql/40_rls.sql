@@ -3,27 +3,27 @@
 
 -- Marker whose relcache invalidation tells every backend that policy data
 -- changed (pg_rls.c).  It holds no rows.
-CREATE TABLE @extschema@.policy_epoch (dummy boolean);
-REVOKE ALL ON @extschema@.policy_epoch FROM PUBLIC;
+CREATE TABLE bsperm.policy_epoch (dummy boolean);
+REVOKE ALL ON bsperm.policy_epoch FROM PUBLIC;
 
-CREATE FUNCTION @extschema@.bsperm_policy_changed()
+CREATE FUNCTION bsperm.bsperm_policy_changed()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'bsperm_policy_changed'
 LANGUAGE C;
 -- Every use makes all sessions re-plan: only the extension's owner attaches it
 -- (grant EXECUTE to the owner of tables that feed a custom policy function).
-REVOKE EXECUTE ON FUNCTION @extschema@.bsperm_policy_changed() FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.bsperm_policy_changed() IS
+REVOKE EXECUTE ON FUNCTION bsperm.bsperm_policy_changed() FROM PUBLIC;
+COMMENT ON FUNCTION bsperm.bsperm_policy_changed() IS
   'statement trigger on policy tables: makes every session replan and re-decide after the change commits';
 
-CREATE FUNCTION @extschema@.bsperm_rls_filter(permission text)
+CREATE FUNCTION bsperm.bsperm_rls_filter(permission text)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'bsperm_rls_filter'
 LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION @extschema@.bsperm_rls_filter(text) IS
+COMMENT ON FUNCTION bsperm.bsperm_rls_filter(text) IS
   'the EntityFilter row-level security applies for a permission and the current identity: {"allOf":[]} for ALLOW, {"anyOf":[]} for DENY, the conditions'' filter otherwise';
 
-CREATE FUNCTION @extschema@.bsperm_rls_check_support(internal)
+CREATE FUNCTION bsperm.bsperm_rls_check_support(internal)
 RETURNS internal
 AS 'MODULE_PATHNAME', 'bsperm_rls_check_support'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -34,12 +34,12 @@ CREATE FUNCTION @extschema@.bsperm_rls_check(entity jsonb, permission text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'bsperm_rls_check'
 LANGUAGE C STABLE STRICT PARALLEL UNSAFE
-SUPPORT @extschema@.bsperm_rls_check_support;
+SUPPORT bsperm.bsperm_rls_check_support;
 COMMENT ON FUNCTION @extschema@.bsperm_rls_check(jsonb, text) IS
   'true when the current identity''s decision for the permission lets this entity through; the test in bsperm''s row-level security policies';
 
 -- Which tables are protected, and which permission each command needs.
-CREATE TABLE @extschema@.protected_tables (
+CREATE TABLE bsperm.protected_tables (
   relid regclass PRIMARY KEY,
   entity_column name NOT NULL,
   select_permission text NOT NULL DEFAULT 'catalog.entity.read',
@@ -52,25 +52,25 @@ CREATE TABLE @extschema@.protected_tables (
 );
 -- Owners register their own tables (bsperm_protect runs with the caller's
 -- rights, since only the owner may create policies); nobody else's.
-REVOKE ALL ON @extschema@.protected_tables FROM PUBLIC;
-GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.protected_tables TO PUBLIC;
-ALTER TABLE @extschema@.protected_tables ENABLE ROW LEVEL SECURITY;
-CREATE POLICY read_all ON @extschema@.protected_tables FOR SELECT USING (true);
-CREATE POLICY owner_writes ON @extschema@.protected_tables FOR ALL
+REVOKE ALL ON bsperm.protected_tables FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON bsperm.protected_tables TO PUBLIC;
+ALTER TABLE bsperm.protected_tables ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read_all ON bsperm.protected_tables FOR SELECT USING (true);
+CREATE POLICY owner_writes ON bsperm.protected_tables FOR ALL
   USING (pg_catalog.pg_has_role(current_user,
            (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) relid), 'USAGE'))
   WITH CHECK (pg_catalog.pg_has_role(current_user,
            (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) relid), 'USAGE'));
-COMMENT ON TABLE @extschema@.protected_tables IS
+COMMENT ON TABLE bsperm.protected_tables IS
   'tables protected by bsperm row-level security and the permission each command requires';
 
-CREATE FUNCTION @extschema@._bsperm_rls_predicate(entity_column name, permission text)
+CREATE FUNCTION bsperm._bsperm_rls_predicate(entity_column name, permission text)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT pg_catalog.format('@extschema@.bsperm_rls_check(%I, %L)', entity_column, permission) $$;
 
-CREATE FUNCTION @extschema@._bsperm_require_owner(tbl regclass)
+CREATE FUNCTION bsperm._bsperm_require_owner(tbl regclass)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -83,13 +83,13 @@ BEGIN
 END $$;
 
 -- Whether a permission is registered (the registry is readable only by its owner).
-CREATE FUNCTION @extschema@._bsperm_permission_exists(permission text)
+CREATE FUNCTION bsperm._bsperm_permission_exists(permission text)
 RETURNS boolean
 LANGUAGE sql STABLE STRICT SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT EXISTS (SELECT FROM @extschema@.permissions p WHERE p.name OPERATOR(pg_catalog.=) permission) $$;
+AS $$ SELECT EXISTS (SELECT FROM bsperm.permissions p WHERE p.name OPERATOR(pg_catalog.=) permission) $$;
 
-CREATE FUNCTION @extschema@._bsperm_drop_policies(tbl regclass)
+CREATE FUNCTION bsperm._bsperm_drop_policies(tbl regclass)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -131,7 +131,7 @@ DECLARE
   perm text;
   clause text;
 BEGIN
-  PERFORM @extschema@._bsperm_require_owner(tbl);
+  PERFORM bsperm._bsperm_require_owner(tbl);
   SELECT c.relkind, c.relrowsecurity, c.relforcerowsecurity INTO kind, rls_on, rls_forced
     FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl;
   IF kind NOT IN ('r', 'p') THEN
@@ -153,7 +153,7 @@ BEGIN
   -- a child read through an unprotected parent would not be filtered
   SELECT i.inhparent::regclass INTO parent FROM pg_catalog.pg_inherits i
    WHERE i.inhrelid OPERATOR(pg_catalog.=) tbl
-     AND NOT EXISTS (SELECT FROM @extschema@.protected_tables p WHERE p.relid OPERATOR(pg_catalog.=) i.inhparent)
+     AND NOT EXISTS (SELECT FROM bsperm.protected_tables p WHERE p.relid OPERATOR(pg_catalog.=) i.inhparent)
    LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'cannot protect table % without its parent %', tbl, parent
@@ -162,13 +162,13 @@ BEGIN
             HINT = pg_catalog.format('Protect %s; its partitions and children are protected with it.', parent);
   END IF;
   FOREACH perm IN ARRAY ARRAY[select_permission, insert_permission, update_permission, delete_permission] LOOP
-    IF NOT @extschema@._bsperm_permission_exists(perm) THEN
+    IF NOT bsperm._bsperm_permission_exists(perm) THEN
       RAISE EXCEPTION 'permission "%" does not exist', perm USING ERRCODE = 'undefined_object',
         HINT = 'Name a permission of bsperm.permissions (for example catalog.entity.update is not one; catalog.entity.refresh is).';
     END IF;
   END LOOP;
 
-  INSERT INTO @extschema@.protected_tables AS p
+  INSERT INTO bsperm.protected_tables AS p
     VALUES (tbl, entity_column, select_permission, insert_permission, update_permission, delete_permission,
             rls_on, rls_forced)
   ON CONFLICT (relid) DO UPDATE SET entity_column = excluded.entity_column,
@@ -178,14 +178,14 @@ BEGIN
   -- bsperm's policies are RESTRICTIVE: they narrow whatever the table's own
   -- policies grant.  A command no policy of the owner grants gets a
   -- permissive base policy, so that bsperm alone decides there.
-  PERFORM @extschema@._bsperm_drop_policies(tbl);
+  PERFORM bsperm._bsperm_drop_policies(tbl);
   FOREACH cmd IN ARRAY ARRAY['select', 'insert', 'update', 'delete'] LOOP
     perm := CASE cmd WHEN 'select' THEN select_permission WHEN 'insert' THEN insert_permission
                      WHEN 'update' THEN update_permission ELSE delete_permission END;
     clause := CASE cmd
-      WHEN 'insert' THEN pg_catalog.format('WITH CHECK (%s)', @extschema@._bsperm_rls_predicate(entity_column, perm))
-      WHEN 'update' THEN pg_catalog.format('USING (%1$s) WITH CHECK (%1$s)', @extschema@._bsperm_rls_predicate(entity_column, perm))
-      ELSE pg_catalog.format('USING (%s)', @extschema@._bsperm_rls_predicate(entity_column, perm)) END;
+      WHEN 'insert' THEN pg_catalog.format('WITH CHECK (%s)', bsperm._bsperm_rls_predicate(entity_column, perm))
+      WHEN 'update' THEN pg_catalog.format('USING (%1$s) WITH CHECK (%1$s)', bsperm._bsperm_rls_predicate(entity_column, perm))
+      ELSE pg_catalog.format('USING (%s)', bsperm._bsperm_rls_predicate(entity_column, perm)) END;
     EXECUTE pg_catalog.format('CREATE POLICY %I ON %s AS RESTRICTIVE FOR %s %s', 'bsperm_' || cmd, tbl, cmd, clause);
     IF NOT (rls_on AND EXISTS (SELECT FROM pg_catalog.pg_policy p
                 WHERE p.polrelid OPERATOR(pg_catalog.=) tbl AND p.polpermissive
@@ -233,20 +233,20 @@ AS $$
 DECLARE
   parent regclass;
   child regclass;
-  was @extschema@.protected_tables;
+  was bsperm.protected_tables;
 BEGIN
-  PERFORM @extschema@._bsperm_require_owner(tbl);
+  PERFORM bsperm._bsperm_require_owner(tbl);
   SELECT i.inhparent::regclass INTO parent FROM pg_catalog.pg_inherits i
-    JOIN @extschema@.protected_tables p ON p.relid OPERATOR(pg_catalog.=) i.inhparent
+    JOIN bsperm.protected_tables p ON p.relid OPERATOR(pg_catalog.=) i.inhparent
    WHERE i.inhrelid OPERATOR(pg_catalog.=) tbl LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'cannot unprotect table % while its parent % is protected', tbl, parent
       USING ERRCODE = 'object_not_in_prerequisite_state',
             HINT = 'Unprotect the parent; its partitions and children are unprotected with it.';
   END IF;
-  SELECT * INTO was FROM @extschema@.protected_tables p WHERE p.relid OPERATOR(pg_catalog.=) tbl;
-  DELETE FROM @extschema@.protected_tables p WHERE p.relid OPERATOR(pg_catalog.=) tbl;
-  PERFORM @extschema@._bsperm_drop_policies(tbl);
+  SELECT * INTO was FROM bsperm.protected_tables p WHERE p.relid OPERATOR(pg_catalog.=) tbl;
+  DELETE FROM bsperm.protected_tables p WHERE p.relid OPERATOR(pg_catalog.=) tbl;
+  PERFORM bsperm._bsperm_drop_policies(tbl);
   -- row security as it was before bsperm_protect (the owner's own policies stay in force)
   IF was.relid IS NOT NULL THEN
     IF NOT was.rls_forced_before THEN
@@ -257,7 +257,7 @@ BEGIN
     END IF;
   END IF;
   FOR child IN SELECT i.inhrelid::regclass FROM pg_catalog.pg_inherits i
-                 JOIN @extschema@.protected_tables p ON p.relid OPERATOR(pg_catalog.=) i.inhrelid
+                 JOIN bsperm.protected_tables p ON p.relid OPERATOR(pg_catalog.=) i.inhrelid
                 WHERE i.inhparent OPERATOR(pg_catalog.=) tbl ORDER BY i.inhrelid LOOP
     PERFORM @extschema@.bsperm_unprotect(child);
   END LOOP;
@@ -267,7 +267,7 @@ COMMENT ON FUNCTION @extschema@.bsperm_unprotect(regclass) IS
 
 -- A partition or child created or attached later under a protected table is
 -- protected as it appears (as the role that runs the DDL, who must own it).
-CREATE FUNCTION @extschema@._bsperm_protect_new_children()
+CREATE FUNCTION bsperm._bsperm_protect_new_children()
 RETURNS event_trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -278,8 +278,8 @@ BEGIN
   LOOP
     SELECT i.inhrelid::regclass AS child, p.* INTO r
       FROM pg_catalog.pg_inherits i
-      JOIN @extschema@.protected_tables p ON p.relid OPERATOR(pg_catalog.=) i.inhparent
-     WHERE NOT EXISTS (SELECT FROM @extschema@.protected_tables c WHERE c.relid OPERATOR(pg_catalog.=) i.inhrelid)
+      JOIN bsperm.protected_tables p ON p.relid OPERATOR(pg_catalog.=) i.inhparent
+     WHERE NOT EXISTS (SELECT FROM bsperm.protected_tables c WHERE c.relid OPERATOR(pg_catalog.=) i.inhrelid)
      LIMIT 1;
     EXIT WHEN NOT FOUND;
     PERFORM @extschema@.bsperm_protect(r.child, r.entity_column, r.select_permission, r.insert_permission,
@@ -288,23 +288,23 @@ BEGIN
 END $$;
 CREATE EVENT TRIGGER bsperm_protect_new_children ON ddl_command_end
   WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
-  EXECUTE FUNCTION @extschema@._bsperm_protect_new_children();
+  EXECUTE FUNCTION bsperm._bsperm_protect_new_children();
 
 -- A dropped table leaves no row behind (its OID could be reused).
-CREATE FUNCTION @extschema@._bsperm_forget_dropped()
+CREATE FUNCTION bsperm._bsperm_forget_dropped()
 RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  DELETE FROM @extschema@.protected_tables p
+  DELETE FROM bsperm.protected_tables p
    WHERE p.relid::pg_catalog.oid IN (SELECT d.objid FROM pg_catalog.pg_event_trigger_dropped_objects() d
                                      WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
                                        AND d.objsubid OPERATOR(pg_catalog.=) 0);
 END $$;
-REVOKE ALL ON FUNCTION @extschema@._bsperm_forget_dropped() FROM PUBLIC;
+REVOKE ALL ON FUNCTION bsperm._bsperm_forget_dropped() FROM PUBLIC;
 CREATE EVENT TRIGGER bsperm_forget_dropped ON sql_drop
-  EXECUTE FUNCTION @extschema@._bsperm_forget_dropped();
+  EXECUTE FUNCTION bsperm._bsperm_forget_dropped();
 
 -- Every table whose rows decide access tells all sessions when it changes:
 -- per row (a statement that changes nothing invalidates nothing), and
@@ -319,9 +319,9 @@ BEGIN
             WHERE c.relkind = 'r' AND c.relname NOT IN ('entities', 'policy_epoch')
   LOOP
     EXECUTE pg_catalog.format('CREATE TRIGGER bsperm_policy_changed AFTER INSERT OR UPDATE OR DELETE ON %s
-                               FOR EACH ROW EXECUTE FUNCTION @extschema@.bsperm_policy_changed()', t);
+                               FOR EACH ROW EXECUTE FUNCTION bsperm.bsperm_policy_changed()', t);
     EXECUTE pg_catalog.format('CREATE TRIGGER bsperm_policy_truncated AFTER TRUNCATE ON %s
-                               FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bsperm_policy_changed()', t);
+                               FOR EACH STATEMENT EXECUTE FUNCTION bsperm.bsperm_policy_changed()', t);
     EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER bsperm_policy_changed', t);
     EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER bsperm_policy_truncated', t);
   END LOOP;
@@ -330,7 +330,7 @@ END $$;
 -- The catalog table bsperm creates is protected from the start.
 DO $$
 BEGIN
-  IF pg_catalog.to_regclass('@extschema@.entities') IS NOT NULL THEN
-    PERFORM @extschema@.bsperm_protect('@extschema@.entities');
+  IF pg_catalog.to_regclass('bsperm.entities') IS NOT NULL THEN
+    PERFORM @extschema@.bsperm_protect('bsperm.entities');
   END IF;
 END $$;

@@ -4,8 +4,8 @@
 // catalog and generated criteria.  Run through test/compat/run.sh.
 //
 // Paths compared, for every valid criteria × every entity:
-//   A  bsperm.bsperm_matches(entity, criteria)             bsperm's apply path
-//   B  WHERE <bsperm.bsperm_criteria_sql(criteria)>         bsperm's toQuery path (GIN index forced)
+//   A  bsperm_matches(entity, criteria)             bsperm's apply path
+//   B  WHERE <bsperm_criteria_sql(criteria)>         bsperm's toQuery path (GIN index forced)
 //   C  createConditionAuthorizer(catalog rules)             Backstage apply()
 //   D  AuthorizedEntitiesCatalog.entities() on PostgreSQL   Backstage catalog SQL path
 // and, per entity, bsperm_search_rows vs the catalog's own search table vs
@@ -126,7 +126,7 @@ async function main() {
     const chunk = fe.slice(i, i + 500);
     await pgA.query('INSERT INTO compat_entities SELECT * FROM unnest($1::text[], $2::jsonb[])', [chunk.map(r => r.entity_ref), chunk.map(r => r.final_entity)]);
   }
-  await pgA.query('CREATE INDEX compat_entities_bsperm ON compat_entities USING gin (entity bsperm.bsperm_entity_ops)');
+  await pgA.query('CREATE INDEX compat_entities_bsperm ON compat_entities USING gin (entity bsperm_entity_ops)');
   await pgA.query('ANALYZE compat_entities');
   const pgB = new Client(conn(BP_DB));
   await pgB.connect();
@@ -138,7 +138,7 @@ async function main() {
 
   // ---- flattening: bsperm_search_rows vs the search table vs buildEntitySearch
   const rowKey = (k, v) => `${k}\u0000${v === null ? '\u0001<NULL>' : v}`;
-  const bpRows = (await pgA.query('SELECT e.ref, r.key, r.value FROM compat_entities e, bsperm.bsperm_search_rows(e.entity) r')).rows;
+  const bpRows = (await pgA.query('SELECT e.ref, r.key, r.value FROM compat_entities e, bsperm_search_rows(e.entity) r')).rows;
   const bpByRef = new Map(refs.map(r => [r, []]));
   for (const r of bpRows) bpByRef.get(r.ref).push(rowKey(r.key, r.value));
   let flatSame = 0; let buildSame = 0; let bpDupEntities = 0;
@@ -242,7 +242,7 @@ async function main() {
   for (const c of criteria) {
     const json = JSON.stringify(c.criteria);
     // bsperm: validation, then both paths
-    const v = await bsQuery(pgA, 'SELECT bsperm.bsperm_validate_criteria($1::jsonb) AS n', [json]);
+    const v = await bsQuery(pgA, 'SELECT bsperm_validate_criteria($1::jsonb) AS n', [json]);
     // Backstage SQL path (PermissionClient → transformer → SQL) and apply()
     let D; let dError = null;
     try { D = new Set(await sqlPath.list(c.criteria)); } catch (e) { dError = e; }
@@ -266,8 +266,8 @@ async function main() {
         const code = v.error.code;
         inv.sqlstates.set(code, (inv.sqlstates.get(code) || 0) + 1);
         // all bsperm entry points must refuse it the same way
-        const m = await bsQuery(pgA, 'SELECT bsperm.bsperm_matches(entity, $1::jsonb) FROM compat_entities LIMIT 1', [json]);
-        const s = await bsQuery(pgA, "SELECT bsperm.bsperm_criteria_sql($1::jsonb, 'e.entity')", [json]);
+        const m = await bsQuery(pgA, 'SELECT bsperm_matches(entity, $1::jsonb) FROM compat_entities LIMIT 1', [json]);
+        const s = await bsQuery(pgA, "SELECT bsperm_criteria_sql($1::jsonb, 'e.entity')", [json]);
         const expected = ['22023', '42704', '54000'];
         if (!expected.includes(code) || !m.error || !s.error || m.error.code !== code || s.error.code !== code) {
           inv.inconsistentBsperm.push({ c, detail: `bsperm_validate_criteria ${code} "${v.error.message}", bsperm_matches ${m.error ? m.error.code : 'no error'}, bsperm_criteria_sql ${s.error ? s.error.code : 'no error'}` });
@@ -300,8 +300,8 @@ async function main() {
 
     // ---- valid criteria: evaluate both bsperm paths
     stats.valid++;
-    const a = await bsQuery(pgA, 'SELECT ref FROM compat_entities WHERE bsperm.bsperm_matches(entity, $1::jsonb)', [json]);
-    const sqlText = await bsQuery(pgA, "SELECT bsperm.bsperm_criteria_sql($1::jsonb, 'e.entity') AS s", [json]);
+    const a = await bsQuery(pgA, 'SELECT ref FROM compat_entities WHERE bsperm_matches(entity, $1::jsonb)', [json]);
+    const sqlText = await bsQuery(pgA, "SELECT bsperm_criteria_sql($1::jsonb, 'e.entity') AS s", [json]);
     if (a.error || sqlText.error) throw new Error(`bsperm failed on valid criteria ${c.id}: ${(a.error || sqlText.error).message}`);
     const b = await bsQuery(pgB, `SELECT e.ref FROM compat_entities e WHERE ${sqlText.rows[0].s}`);
     if (b.error) throw new Error(`bsperm_criteria_sql output failed for ${c.id}: ${b.error.message}`);
@@ -326,7 +326,7 @@ async function main() {
       for (const ref of list) {
         const leafInfo = [];
         for (const leaf of leaves) {
-          const r = await bsQuery(pgA, 'SELECT bsperm.bsperm_matches(entity, $2::jsonb) AS m FROM compat_entities WHERE ref = $1', [ref, JSON.stringify(leaf)]);
+          const r = await bsQuery(pgA, 'SELECT bsperm_matches(entity, $2::jsonb) AS m FROM compat_entities WHERE ref = $1', [ref, JSON.stringify(leaf)]);
           const s = searchLeaf(leaf, ref);
           if (r.error || r.rows[0].m !== s) leafInfo.push(`${JSON.stringify(leaf)}: bsperm ${r.error ? r.error.message : r.rows[0].m}, catalog rows ${s}`);
         }

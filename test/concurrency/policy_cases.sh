@@ -14,8 +14,8 @@ pc_got() { cat "$PC_OUT"; }
 # A decision of session PA for a user, in its own transaction; then $(pc_got).
 pc_decide() {
 	q PA "BEGIN;" >/dev/null
-	q PA "SELECT bsperm.bsperm_set_user('$1');" >/dev/null
-	q PA "SELECT bsperm.bsperm_authorize('$2');" > "$PC_OUT"
+	q PA "SELECT bsperm_set_user('$1');" >/dev/null
+	q PA "SELECT bsperm_authorize('$2');" > "$PC_OUT"
 	q PA "COMMIT;" >/dev/null
 }
 

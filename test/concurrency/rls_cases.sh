@@ -49,7 +49,7 @@ for mode in force_generic_plan force_custom_plan; do
 	q D "EXECUTE rr_q;" >/dev/null
 	q ADMIN "$REVOKE_DAVE" >/dev/null
 	check "inside the transaction its snapshot still grants ($mode)" "$(q D "EXECUTE rr_q;")" "3"
-	check "bsperm_authorize agrees with the snapshot ($mode)" "$(q D "SELECT bsperm.bsperm_authorize('catalog.entity.read');")" "ALLOW"
+	check "bsperm_authorize agrees with the snapshot ($mode)" "$(q D "SELECT bsperm_authorize('catalog.entity.read');")" "ALLOW"
 	q D "COMMIT;" >/dev/null
 	check "after COMMIT the prepared statement sees the revoke ($mode)" "$(q D "EXECUTE rr_q;")" "0"
 	check "and so does an unprepared query ($mode)" "$(q D "$COUNT")" "0"

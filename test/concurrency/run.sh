@@ -38,8 +38,8 @@ session_start ADMIN -d "$DB" -U postgres
 
 echo "# two sessions as different users at the same time"
 q A "BEGIN;" >/dev/null; q B "BEGIN;" >/dev/null
-q A "SELECT bsperm.bsperm_set_user('user:default/alice', ARRAY['user:default/alice','group:default/team-a']);" >/dev/null
-q B "SELECT bsperm.bsperm_set_user('user:default/bob', ARRAY['user:default/bob','group:default/team-b']);" >/dev/null
+q A "SELECT bsperm_set_user('user:default/alice', ARRAY['user:default/alice','group:default/team-a']);" >/dev/null
+q B "SELECT bsperm_set_user('user:default/bob', ARRAY['user:default/bob','group:default/team-b']);" >/dev/null
 check "A (alice) sees team-a's entities" "$(q A "$NAMES")" "a1,a2"
 check "B (bob) sees team-b's entities at the same time" "$(q B "$NAMES")" "b1"
 check "A still sees its own after B read" "$(q A "$NAMES")" "a1,a2"
@@ -48,13 +48,13 @@ q A "COMMIT;" >/dev/null; q B "COMMIT;" >/dev/null
 echo "# an identity set for one transaction does not leak into the next"
 check "A after COMMIT is anonymous" "$(q A "$NAMES")" "(none)"
 q A "BEGIN;" >/dev/null
-q A "SELECT bsperm.bsperm_set_user('user:default/alice', ARRAY['group:default/team-a']);" >/dev/null
+q A "SELECT bsperm_set_user('user:default/alice', ARRAY['group:default/team-a']);" >/dev/null
 q A "ROLLBACK;" >/dev/null
 check "A after ROLLBACK is anonymous" "$(q A "$NAMES")" "(none)"
 q A "BEGIN;" >/dev/null
-q A "SELECT bsperm.bsperm_set_user('user:default/alice', ARRAY['group:default/team-a']);" >/dev/null
+q A "SELECT bsperm_set_user('user:default/alice', ARRAY['group:default/team-a']);" >/dev/null
 q A "SAVEPOINT s;" >/dev/null
-q A "SELECT bsperm.bsperm_set_user('user:default/bob', ARRAY['group:default/team-b']);" >/dev/null
+q A "SELECT bsperm_set_user('user:default/bob', ARRAY['group:default/team-b']);" >/dev/null
 check "inside the savepoint A is bob" "$(q A "$NAMES")" "b1"
 q A "ROLLBACK TO SAVEPOINT s;" >/dev/null
 check "ROLLBACK TO SAVEPOINT restores alice" "$(q A "$NAMES")" "a1,a2"
@@ -65,7 +65,7 @@ echo "# a committed policy change is seen by the next statement of another sessi
 q A "PREPARE names_q AS $NAMES" >/dev/null
 q A "SET plan_cache_mode = force_generic_plan;" >/dev/null
 q A "BEGIN;" >/dev/null
-q A "SELECT bsperm.bsperm_set_user('user:default/carol');" >/dev/null
+q A "SELECT bsperm_set_user('user:default/carol');" >/dev/null
 check "carol (no role) before the change" "$(q A "EXECUTE names_q;")" "(none)"
 q ADMIN "BEGIN;" >/dev/null
 q ADMIN "INSERT INTO bsperm.role_members (role, member) VALUES ('role:default/admin', 'user:default/carol');" >/dev/null
@@ -75,7 +75,7 @@ check "the committed grant is seen by the next statement (same transaction, prep
 q A "COMMIT;" >/dev/null
 q ADMIN "DELETE FROM bsperm.role_members WHERE member = 'user:default/carol';" >/dev/null
 q A "BEGIN;" >/dev/null
-q A "SELECT bsperm.bsperm_set_user('user:default/carol');" >/dev/null
+q A "SELECT bsperm_set_user('user:default/carol');" >/dev/null
 check "a revoked grant is gone for the next statement" "$(q A "EXECUTE names_q;")" "(none)"
 q A "COMMIT;" >/dev/null
 
@@ -84,7 +84,7 @@ out=""
 for u in alice bob alice bob alice bob alice; do
 	if [ $u = alice ]; then g=team-a; else g=team-b; fi
 	q B "BEGIN;" >/dev/null
-	q B "SELECT bsperm.bsperm_set_user('user:default/$u', ARRAY['group:default/$g']);" >/dev/null
+	q B "SELECT bsperm_set_user('user:default/$u', ARRAY['group:default/$g']);" >/dev/null
 	[ -z "$out" ] && q B "PREPARE p AS $NAMES" >/dev/null
 	out="$out$(q B "EXECUTE p;");"
 	q B "COMMIT;" >/dev/null
