@@ -7,7 +7,7 @@ CORE_OBJS = src/core/bsp_common.o src/core/bsp_js.o src/core/bsp_flatten.o \
 	src/core/bsp_filter.o src/core/bsp_criteria.o src/core/bsp_rbac.o src/core/bsp_rules.o \
 	src/core/bsp_rbac_csv.o src/core/bsp_yaml.o
 PG_OBJS = src/pg/bsperm.o src/pg/pg_glue.o src/pg/pg_entity.o src/pg/pg_jsonb_walk.o src/pg/pg_sql_render.o \
-	src/pg/pg_functions.o src/pg/pg_gin.o src/pg/pg_rls.o src/pg/pg_rls_plans.o src/pg/pg_filter_cache.o \
+	src/pg/pg_functions.o src/pg/pg_gin.o src/pg/pg_rls.o src/pg/pg_rls_plans.o src/pg/pg_rls_sample.o src/pg/pg_filter_cache.o \
 	src/pg/pg_identity.o src/pg/pg_policy.o src/pg/pg_decide.o \
 	src/pg/pg_owner.o src/pg/pg_policy_cache.o src/pg/pg_policy_load.o \
 	src/pg/pg_members.o src/pg/pg_entity_source.o src/pg/pg_placeholders.o src/pg/pg_wire.o \

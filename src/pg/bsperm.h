@@ -152,6 +152,8 @@ extern const char *bsperm_schema_quoted(FunctionCallInfo fcinfo);
  * bsperm_identity_changed(), which invalidates those plans in this backend.
  */
 extern void bsperm_identity_changed(void);
+/* bsperm_set_user: the same, except that plans whose decisions the new identity shares are kept */
+extern void bsperm_identity_set(void);
 extern void bsperm_rls_init(void);	/* from _PG_init */
 
 #endif							/* BSPERM_H */
