@@ -61,7 +61,8 @@ any_of(int n, const bsp_rbac_cond_row *const *conds)
 }
 
 static void
-decide_rbac(BspUser *u, const BspPermission *perm, BspDecision *out)
+decide_rbac(BspUser *u, const BspPermission *perm, BspDecision *out,
+			const bsp_rbac_trace *trace)
 {
 	bsp_arena	arena;
 	bsp_rbac_perm p;
@@ -73,7 +74,7 @@ decide_rbac(BspUser *u, const BspPermission *perm, BspDecision *out)
 	p.resource_type = perm->resource_type;
 	p.action = (bsp_rbac_action) perm->action;
 	bsperm_arena_init(&arena, CurrentMemoryContext);
-	if (!bsp_rbac_decide(&arena, P.rbac, &u->rbac, &p, &d))
+	if (!bsp_rbac_decide_traced(&arena, P.rbac, &u->rbac, &p, &d, trace))
 		bsperm_core_oom();
 	out->result = (BspResult) d.result;
 	if (d.result != BSP_RBAC_CONDITIONAL)
@@ -147,7 +148,7 @@ decide_rbac_memo(BspUser *u, const BspPermission *perm, BspDecision *out)
 		BspDecision d;
 
 		memset(&d, 0, sizeof(d));
-		decide_rbac(u, perm, &d);
+		decide_rbac(u, perm, &d, NULL);
 		m = memo_add(u, perm, &d);
 		if (m == NULL)
 		{
@@ -178,4 +179,16 @@ bsperm_decide(BspUser *u, const BspPermission *perm, BspDecision *out)
 			decide_rbac_memo(u, perm, out);
 			break;
 	}
+}
+
+void
+bsperm_decide_traced(BspUser *u, const BspPermission *perm, BspDecision *out,
+					 const bsp_rbac_trace *trace)
+{
+	memset(out, 0, sizeof(*out));
+	Assert(P.valid);
+	if (P.mode == POLICY_RBAC)
+		decide_rbac(u, perm, out, trace);
+	else
+		bsperm_decide(u, perm, out);
 }

@@ -25,6 +25,7 @@
 #include "utils/memutils.h"
 
 #include "bsperm.h"
+#include "pg_audit.h"
 #include "pg_policy_int.h"
 
 #define P bsperm_policy
@@ -313,6 +314,8 @@ bsperm_load_policy(const PolicyKey *key)
 	load_members(in);
 	load_lines(in);
 	load_conds(in);
+	bsperm_load_entity_source();
+	bsperm_audit_load();		/* the decision audit log's setting (pg_audit.c) */
 	bsperm_arena_init(&arena, P.cxt);
 	if (!bsp_rbac_build(&arena, in, &P.rbac))
 		bsperm_core_oom();

@@ -17,32 +17,37 @@
 #   BSPERM_COMPAT_CRITERIA=N   number of criteria documents (default 560, plus one)
 #   BSPERM_COMPAT_KEEP=1       keep both databases for inspection
 #   BSPERM_COMPAT_OUT=DIR      where the report goes (default test/compat/out)
+#
+# "run.sh SUITE SCRIPT" runs another script of this directory on the same
+# packages under another suite name (test/suites/backstage: protect.js).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
+SUITE="${1:-compat}"
+SCRIPT="${2:-compat.js}"
 
 # true when the developer opted out of this suite's skip (never under CI)
 skip_allowed() {
 	case "${CI:-}" in "" | false | 0) ;; *) return 1 ;; esac
-	[[ " ${BSPERM_ALLOW_SKIP:-} " =~ [[:space:],]compat[[:space:],] ]]
+	[[ " ${BSPERM_ALLOW_SKIP:-} " =~ [[:space:],]$SUITE[[:space:],] ]]
 }
 
 skip() {
 	echo
 	echo "##########################################################################"
-	echo "##  COMPAT SUITE NOT RUN: $1"
+	echo "##  ${SUITE^^} SUITE NOT RUN: $1"
 	echo "##  bsperm was NOT compared with Backstage in this run."
 	if skip_allowed; then
-		echo "##  Counted as skipped because BSPERM_ALLOW_SKIP names compat."
+		echo "##  Counted as skipped because BSPERM_ALLOW_SKIP names $SUITE."
 		echo "##########################################################################"
 		echo
-		echo "# suite compat: 0 passed, 0 failed, 1 skipped"
+		echo "# suite $SUITE: 0 passed, 0 failed, 1 skipped"
 		exit 0
 	fi
 	echo "##  Counted as a FAILURE.  Without network, a developer may opt out with"
-	echo "##  BSPERM_ALLOW_SKIP=compat (ignored under CI)."
+	echo "##  BSPERM_ALLOW_SKIP=$SUITE (ignored under CI)."
 	echo "##########################################################################"
 	echo
-	echo "# suite compat: 0 passed, 1 failed"
+	echo "# suite $SUITE: 0 passed, 1 failed"
 	exit 1
 }
 
@@ -65,13 +70,17 @@ install() {
 		fi
 		cat npm-install.log
 		echo "COMPAT SUITE ERROR: npm ci failed in $dir"
-		echo "# suite compat: 0 passed, 1 failed"
+		echo "# suite $SUITE: 0 passed, 1 failed"
 		exit 1
 	fi
 	rm -f npm-install.log
 	cp "$dir/package-lock.json" "$stamp"
 }
 install .
+if [ "$SUITE" != compat ]; then
+	node "$SCRIPT"
+	exit
+fi
 # the real RBAC plugin has its own packages (rbac/, other versions of zod and the backend packages)
 install rbac
 
