@@ -1,0 +1,350 @@
+'use strict';
+// bsperm's Backstage suite: a real Backstage backend (createBackend from
+// @backstage/backend-defaults, the permission and catalog plugins from npm)
+// with the bsperm modules, on 127.0.0.1, against the cluster in PGHOST/PGPORT.
+// For several users, permissions and resources, the HTTP answers of
+// /api/permission/authorize and the catalog's entity listing must equal
+// bsperm's SQL answers: bsperm_authorize, and the rows of bsperm.entities the
+// user's own SQL role reads (row-level security).  Run through run.sh.
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { Client } = require('pg');
+const S = require('./scenario');
+
+const PORT = Number(process.env.BSPERM_BACKSTAGE_PORT || 7341);
+const BASE = `http://127.0.0.1:${PORT}`;
+const DB = 'bsperm_bs';
+const PREFIX = 'bsperm_bs_';
+const MODULE_DIR = process.env.BSPERM_MODULE_DIST || path.join(__dirname, 'build/module/dist');
+
+let passed = 0;
+let failed = 0;
+const check = (name, ok, detail = '') => {
+  if (ok) passed++;
+  else failed++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${!ok && detail ? ` — ${detail}` : ''}`);
+};
+const eq = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+const pgConn = (database, user = process.env.PGUSER || 'postgres') => ({
+  host: process.env.PGHOST,
+  port: Number(process.env.PGPORT || 5432),
+  user,
+  database,
+});
+async function sql(database, text, params = [], user) {
+  const c = new Client(pgConn(database, user));
+  await c.connect();
+  try {
+    return await c.query(text, params);
+  } finally {
+    await c.end();
+  }
+}
+
+async function setupDatabases() {
+  const admin = process.env.PGDATABASE || 'postgres';
+  for (const d of [DB, `${PREFIX}catalog`, `${PREFIX}permission`]) {
+    await sql(admin, `DROP DATABASE IF EXISTS ${d} WITH (FORCE)`);
+  }
+  await sql(admin, `CREATE DATABASE ${DB} TEMPLATE template0 ENCODING 'UTF8'`);
+  const roles = ['bsperm_backstage', ...Object.keys(S.USERS)];
+  for (const r of roles) {
+    await sql(admin, `DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${r}') THEN CREATE ROLE ${r} LOGIN; END IF; END$$`);
+  }
+  await sql(DB, 'CREATE EXTENSION bsperm');
+  await sql(DB, 'GRANT bsperm_trusted TO bsperm_backstage');
+  await sql(DB, `SET search_path = bsperm, public; ${S.POLICY_SQL}`);
+  for (const u of Object.keys(S.USERS)) {
+    await sql(DB, `INSERT INTO bsperm.role_users VALUES ($1, $2, NULL)`, [u, S.userRef(u)]);
+    await sql(DB, `GRANT USAGE ON SCHEMA bsperm TO ${u}; GRANT SELECT ON bsperm.entities TO ${u}`);
+  }
+  // bsperm_metadata() declares the custom rules; until bsperm has it, a
+  // stand-in with one declared rule checks the catalog module's registration
+  const ext = (await sql(DB, `SELECT extnamespace::regnamespace::text AS s FROM pg_extension WHERE extname = 'bsperm'`)).rows[0].s;
+  const has = (await sql(DB, `SELECT 1 FROM pg_proc WHERE proname = 'bsperm_metadata' AND pronamespace = $1::regnamespace`, [ext])).rowCount;
+  if (!has) {
+    console.log(`(bsperm has no bsperm_metadata(): a stand-in in schema ${ext} declares IS_FROM_CLUSTER)`);
+    await sql(DB, `CREATE FUNCTION ${ext}.bsperm_metadata() RETURNS jsonb LANGUAGE sql AS $f$ SELECT '${JSON.stringify(STANDIN_METADATA)}'::jsonb $f$`);
+  }
+  return { standin: !has };
+}
+
+const STANDIN_METADATA = {
+  permissions: [],
+  rules: [
+    {
+      name: 'IS_FROM_CLUSTER',
+      description: 'Allow entities discovered in one of the given Kubernetes clusters',
+      resourceType: 'catalog-entity',
+      paramsSchema: {
+        type: 'object',
+        properties: { clusters: { type: 'array', items: { type: 'string' }, description: 'cluster names' } },
+        required: ['clusters'],
+        additionalProperties: false,
+      },
+      filter: { key: 'metadata.annotations.backstage.io/kubernetes-cluster', values: '$params.clusters' },
+    },
+  ],
+};
+
+// Backstage's test auth (mock tokens), except that a plugin's request on behalf
+// of a user carries the user with the plugin as actor, as the real auth
+// service's on-behalf-of tokens do (the catalog's apply-conditions endpoint
+// accepts users only with an actor).
+function authFactory() {
+  const { createServiceFactory, coreServices } = require('@backstage/backend-plugin-api');
+  const { mockCredentials } = require('@backstage/backend-test-utils');
+  const dist = path.join(path.dirname(require.resolve('@backstage/backend-test-utils')), 'services/MockAuthService.cjs.js');
+  const { MockAuthService } = require(dist);
+  return createServiceFactory({
+    service: coreServices.auth,
+    deps: { plugin: coreServices.pluginMetadata },
+    factory({ plugin }) {
+      const inner = new MockAuthService({ pluginId: plugin.getId(), disableDefaultAuthPolicy: false });
+      inner.getPluginRequestToken = async ({ onBehalfOf, targetPluginId }) => {
+        if (onBehalfOf.principal.type === 'user') {
+          return { token: mockCredentials.user.token(onBehalfOf.principal.userEntityRef, { actor: { subject: `plugin:${plugin.getId()}` } }) };
+        }
+        return { token: mockCredentials.service.token({ onBehalfOf, targetPluginId }) };
+      };
+      return inner;
+    },
+  });
+}
+
+async function startBackend(catalogFile, log) {
+  const { createBackend } = require('@backstage/backend-defaults');
+  const { createServiceFactory, coreServices } = require('@backstage/backend-plugin-api');
+  const { mockServices } = require('@backstage/backend-test-utils');
+  const backend = createBackend();
+  const config = {
+    app: { baseUrl: BASE },
+    backend: {
+      baseUrl: BASE,
+      listen: { host: '127.0.0.1', port: PORT },
+      database: {
+        client: 'pg',
+        prefix: PREFIX,
+        connection: { host: process.env.PGHOST, port: Number(process.env.PGPORT), user: process.env.PGUSER || 'postgres' },
+      },
+    },
+    permission: { enabled: true },
+    bsperm: { connection: { host: process.env.PGHOST, port: Number(process.env.PGPORT), user: 'bsperm_backstage', database: DB } },
+    catalog: {
+      rules: [{ allow: ['Component', 'Group', 'User', 'Location', 'System', 'API', 'Resource', 'Domain'] }],
+      locations: [{ type: 'file', target: catalogFile }],
+      processingInterval: { seconds: 1 },
+    },
+  };
+  backend.add(mockServices.rootConfig.factory({ data: config }));
+  // users authenticate with test tokens (mockCredentials.user.header); their
+  // ownership refs are what Backstage's sign-in would put in the token
+  backend.add(authFactory());
+  backend.add(mockServices.httpAuth.factory());
+  backend.add(
+    createServiceFactory({
+      service: coreServices.userInfo,
+      deps: {},
+      factory: () => ({
+        async getUserInfo(credentials) {
+          const ref = credentials.principal.userEntityRef;
+          const name = ref.replace(/^user:default\//, '');
+          return { userEntityRef: ref, ownershipEntityRefs: S.USERS[name] ? S.ownershipOf(name) : [ref] };
+        },
+      }),
+    }),
+  );
+  backend.add(
+    createServiceFactory({
+      service: coreServices.rootLogger,
+      deps: {},
+      factory: () => {
+        const mk = () => ({
+          error: (m, meta) => log.push(['error', String(m), meta]),
+          warn: (m, meta) => log.push(['warn', String(m), meta]),
+          info: (m, meta) => log.push(['info', String(m), meta]),
+          debug: () => undefined,
+          child: () => mk(),
+        });
+        return mk();
+      },
+    }),
+  );
+  backend.add(require('@backstage/plugin-permission-backend'));
+  backend.add(require('@backstage/plugin-catalog-backend'));
+  backend.add(require(MODULE_DIR).default);
+  backend.add(require(path.join(MODULE_DIR, 'catalog')).default);
+  await backend.start();
+  return backend;
+}
+
+async function http(method, url, { user, actor, service, body } = {}) {
+  const { mockCredentials } = require('@backstage/backend-test-utils');
+  const headers = { 'content-type': 'application/json' };
+  if (user) headers.authorization = `Bearer ${mockCredentials.user.token(user, actor ? { actor: { subject: actor } } : undefined)}`;
+  if (service) headers.authorization = `Bearer mock-service-token:${JSON.stringify({ sub: service.subject })}`;
+  const res = await fetch(`${BASE}${url}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, body: json };
+}
+
+async function main() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bsperm-backstage-'));
+  const catalogFile = path.join(tmp, 'catalog.yaml');
+  fs.writeFileSync(catalogFile, S.catalogYaml());
+  const { standin } = await setupDatabases();
+  const log = [];
+  const t0 = Date.now();
+  const backend = await startBackend(catalogFile, log);
+  console.log(`backend started on ${BASE} in ${Date.now() - t0} ms`);
+  try {
+    // wait for the catalog to stitch every entity of the file
+    const expected = S.TEAMS.length + Object.keys(S.USERS).length + S.COMPONENTS.length; 
+    let rows = [];
+    for (let i = 0; i < 240; i++) {
+      rows = (await sql(`${PREFIX}catalog`, `SELECT final_entity FROM final_entities WHERE final_entity IS NOT NULL`)).rows;
+      if (rows.length >= expected + 1) break; // + the config Location
+      await new Promise(r => setTimeout(r, 250));
+    }
+    check(`catalog stitched the scenario's ${expected + 1} entities`, rows.length >= expected + 1, `${rows.length} stitched`);
+    // bsperm decides on the catalog's own stitched entities
+    await sql(DB, `INSERT INTO bsperm.entities (entity) SELECT e FROM jsonb_array_elements($1::jsonb) e`, [JSON.stringify(rows.map(r => JSON.parse(r.final_entity)))]);
+    const refs = (await sql(DB, `SELECT entity_ref FROM bsperm.entities ORDER BY entity_ref`)).rows.map(r => r.entity_ref);
+    const components = refs.filter(r => r.startsWith('component:'));
+
+    const users = Object.keys(S.USERS);
+    // bsperm's answer in SQL, for the identity Backstage hands the policy
+    async function sqlDecision(u, permission, resourceRef) {
+      const c = new Client(pgConn(DB, 'bsperm_backstage'));
+      await c.connect();
+      try {
+        await c.query('BEGIN');
+        await c.query('SELECT bsperm_set_user($1, $2)', [S.userRef(u), S.ownershipOf(u)]);
+        const r = await c.query('SELECT bsperm_authorize($1, $2) AS d', [permission, resourceRef ?? null]);
+        await c.query('COMMIT');
+        return r.rows[0].d;
+      } finally {
+        await c.end();
+      }
+    }
+
+    // 1. /api/permission/authorize: every user × permission × resource
+    for (const u of users) {
+      const items = [];
+      for (const [name, p] of Object.entries(S.PERMISSIONS)) {
+        if (p.type === 'basic') items.push({ id: `${items.length}`, permission: p, _name: name });
+        else for (const ref of [...components, 'group:default/team-a', 'component:default/missing']) items.push({ id: `${items.length}`, permission: p, resourceRef: ref, _name: name });
+      }
+      const res = await http('POST', '/api/permission/authorize', { user: S.userRef(u), body: { items: items.map(({ _name, ...i }) => i) } });
+      if (res.status !== 200) {
+        check(`${u}: POST /api/permission/authorize`, false, `HTTP ${res.status} ${JSON.stringify(res.body)}`);
+        continue;
+      }
+      let agree = 0;
+      const diffs = [];
+      for (let i = 0; i < items.length; i++) {
+        const want = await sqlDecision(u, items[i]._name, items[i].resourceRef);
+        const got = res.body.items[i].result;
+        if (got === want) agree++;
+        else diffs.push(`${items[i]._name} ${items[i].resourceRef ?? ''}: HTTP ${got}, SQL ${want}`);
+      }
+      check(`${u}: /api/permission/authorize equals bsperm_authorize on ${items.length} items (${agree} agree)`, diffs.length === 0, diffs.join('; '));
+    }
+
+    // 2. the catalog's listing equals what the user's own SQL role reads under row-level security
+    for (const u of users) {
+      const res = await http('GET', '/api/catalog/entities', { user: S.userRef(u) });
+      const got = res.status === 200 ? res.body.map(e => `${e.kind.toLowerCase()}:${(e.metadata.namespace || 'default').toLowerCase()}/${e.metadata.name.toLowerCase()}`).sort() : [`HTTP ${res.status}`];
+      const mine = (await sql(DB, `SELECT entity_ref FROM bsperm.entities ORDER BY entity_ref`, [], u)).rows.map(r => r.entity_ref);
+      check(`${u}: GET /api/catalog/entities (${got.length}) equals the rows role ${u} reads (${mine.length})`, eq(got, mine), `HTTP ${JSON.stringify(got)} SQL ${JSON.stringify(mine)}`);
+      const q = await http('GET', '/api/catalog/entities/by-query?filter=kind=component&limit=100', { user: S.userRef(u) });
+      const gotQ = q.status === 200 ? q.body.items.map(e => `component:default/${e.metadata.name}`).sort() : [`HTTP ${q.status}`];
+      const mineQ = mine.filter(r => r.startsWith('component:'));
+      check(`${u}: GET /api/catalog/entities/by-query?filter=kind=component equals SQL (${mineQ.length} rows)`, eq(gotQ, mineQ), `HTTP ${JSON.stringify(gotQ)} SQL ${JSON.stringify(mineQ)}`);
+      let single = 0;
+      const bad = [];
+      for (const ref of components) {
+        const [kind, rest] = ref.split(':');
+        const [ns, name] = rest.split('/');
+        const r = await http('GET', `/api/catalog/entities/by-name/${kind}/${ns}/${name}`, { user: S.userRef(u) });
+        const want = (await sqlDecision(u, 'catalog.entity.read', ref)) === 'ALLOW' ? 200 : 404;
+        if (r.status === want) single++;
+        else bad.push(`${ref}: HTTP ${r.status}, SQL says ${want}`);
+      }
+      check(`${u}: GET /api/catalog/entities/by-name for ${components.length} components equals bsperm_authorize`, bad.length === 0, bad.join('; '));
+    }
+
+    // 3. the policy's CONDITIONAL decision reaches the catalog as bsperm wrote it
+    {
+      const u = 'alice';
+      const c = new Client(pgConn(DB, 'bsperm_backstage'));
+      await c.connect();
+      await c.query('BEGIN');
+      await c.query('SELECT bsperm_set_user($1, $2)', [S.userRef(u), S.ownershipOf(u)]);
+      const want = (await c.query(`SELECT bsperm_authorize_conditional('catalog.entity.read') AS d`)).rows[0].d;
+      await c.query('COMMIT');
+      await c.end();
+      // a plugin asking on behalf of alice (authorizeConditional) receives bsperm's decision itself
+      const res = await http('POST', '/api/permission/authorize', {
+        user: S.userRef(u),
+        actor: 'plugin:catalog',
+        body: { items: [{ id: '1', permission: S.PERMISSIONS['catalog.entity.read'] }] },
+      });
+      const got = res.status === 200 ? res.body.items[0] : res.body;
+      check(`alice's conditional decision is bsperm's (${JSON.stringify(want.conditions)})`, want.result === 'CONDITIONAL' && got.result === 'CONDITIONAL' && got.pluginId === want.pluginId && got.resourceType === want.resourceType && eq(got.conditions, want.conditions), JSON.stringify(got));
+    }
+
+    // 4. the catalog module registered bsperm's declared rules
+    {
+      const res = await http('GET', '/api/catalog/.well-known/backstage/permissions/metadata', { service: { subject: 'plugin:permission' } });
+      const names = res.status === 200 ? res.body.rules.map(r => r.name) : [];
+      const declared = standin
+        ? STANDIN_METADATA.rules.map(r => r.name)
+        : (await sql(DB, `SELECT jsonb_path_query_array(bsperm_metadata()::jsonb, '$.rules[*].name') AS n`)).rows[0].n;
+      check(`catalog metadata lists every declared rule (${declared.join(', ')})`, declared.every(n => names.includes(n)), `catalog lists ${names.join(', ')} (HTTP ${res.status})`);
+      if (standin) {
+        const rule = res.body.rules.find(r => r.name === 'IS_FROM_CLUSTER');
+        check('IS_FROM_CLUSTER paramsSchema as declared', rule && eq(rule.paramsSchema.properties.clusters.items, { type: 'string' }) && eq(rule.paramsSchema.required, ['clusters']), JSON.stringify(rule));
+        const conditions = { rule: 'IS_FROM_CLUSTER', resourceType: 'catalog-entity', params: { clusters: ['prod-eu', 'PROD-US'] } };
+        const items = components.map((ref, i) => ({ id: String(i), resourceRef: ref, resourceType: 'catalog-entity', conditions }));
+        const r = await http('POST', '/api/catalog/.well-known/backstage/permissions/apply-conditions', { service: { subject: 'plugin:permission' }, body: { items } });
+        const want = components.map(ref => {
+          const c = S.COMPONENTS.find(x => `component:default/${x[0]}` === ref);
+          return c && ['prod-eu', 'prod-us'].includes(c[2]) ? 'ALLOW' : 'DENY';
+        });
+        const got = r.status === 200 ? r.body.items.map(i => i.result) : [`HTTP ${r.status} ${JSON.stringify(r.body)}`];
+        check('apply-conditions with the generated IS_FROM_CLUSTER (apply())', eq(got, want), `got ${JSON.stringify(got)} want ${JSON.stringify(want)}`);
+      }
+    }
+
+    // 5. the module logged where it asks
+    check('the module logged where decisions come from', log.some(([l, m]) => l === 'info' && m.includes('bsperm: permission decisions are bsperm')), '');
+    const errs = log.filter(([l, m]) => l === 'error' && m.startsWith('bsperm'));
+    check('no bsperm error logged', errs.length === 0, errs.map(e => e[1]).join(' | '));
+  } finally {
+    await backend.stop();
+    if (!process.env.BSPERM_BACKSTAGE_KEEP) {
+      const admin = process.env.PGDATABASE || 'postgres';
+      for (const d of [DB, `${PREFIX}catalog`, `${PREFIX}permission`]) await sql(admin, `DROP DATABASE IF EXISTS ${d} WITH (FORCE)`);
+    }
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main()
+  .catch(e => {
+    console.log(`FAIL suite error: ${e && e.stack ? e.stack : e}`); if (e && e.cause) console.log(e.cause.stack);
+    failed++;
+  })
+  .finally(() => {
+    console.log(`# backstage.js: ${passed} passed, ${failed} failed`);
+    process.exit(failed ? 1 : 0);
+  });
