@@ -77,9 +77,10 @@ COMMENT ON TABLE bsperm.policy_state IS
 ALTER TABLE bsperm.protected_tables
   ADD COLUMN rls_enabled_before boolean NOT NULL DEFAULT false,
   ADD COLUMN rls_forced_before boolean NOT NULL DEFAULT false;
-
--- the RBAC plugin's files (policy.md): where a row came from, and the
--- {name, action} mappings' actions; "use" is an action of conditional policies
+-- conditional policies may map the action "use"
+ALTER TABLE bsperm.conditional_policies DROP CONSTRAINT conditional_policies_actions_check,
+  ADD CONSTRAINT conditional_policies_actions_check CHECK (actions <@ '{create,read,update,delete,use}'::text[]);
+-- rows imported from the RBAC plugin's files carry the file's kind (20_policy_import.sql)
 ALTER TABLE bsperm.roles
   ADD COLUMN source text CONSTRAINT roles_source_check
     CHECK (source IN ('csv-file', 'conditional-policies-file', 'configuration'));
@@ -90,11 +91,10 @@ ALTER TABLE bsperm.permission_policies
   ADD COLUMN source text CONSTRAINT permission_policies_source_check
     CHECK (source IN ('csv-file', 'configuration'));
 ALTER TABLE bsperm.conditional_policies
-  DROP CONSTRAINT conditional_policies_actions_check,
-  ADD CONSTRAINT conditional_policies_actions_check
-    CHECK (actions <@ '{create,read,update,delete,use}'::text[]),
   ADD COLUMN source text CONSTRAINT conditional_policies_source_check
     CHECK (source IN ('conditional-policies-file')),
+  -- the action of each permission name ({name, action} in the plugin's
+  -- mapping); NULL: a name matches whatever the request's action
   ADD COLUMN permission_actions text[] CONSTRAINT conditional_policies_permission_actions_check
     CHECK (permission_actions IS NULL OR
            (pg_catalog.cardinality(permission_actions) OPERATOR(pg_catalog.=) pg_catalog.cardinality(permissions)
@@ -634,6 +634,7 @@ COMMENT ON FUNCTION public.bsperm_unprotect(regclass) IS 'remove bsperm row-leve
 DROP FUNCTION bsperm.bsperm_filter_matches_support(internal);  -- gone in the new version
 DROP FUNCTION bsperm.bsperm_rls_filter_support(internal);  -- gone in the new version
 
+-- changed again before 0.2.0 was frozen (these definitions replace the ones above)
 -- new: bsperm._bsperm_rbac_ref_problem(text,boolean)
 CREATE OR REPLACE FUNCTION bsperm._bsperm_rbac_ref_problem(ref text, role_only boolean DEFAULT false)
  RETURNS text
@@ -761,6 +762,12 @@ $function$;
 REVOKE ALL ON FUNCTION public.bsperm_apply_rbac_config(jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.bsperm_apply_rbac_config(jsonb) TO PUBLIC;
 COMMENT ON FUNCTION public.bsperm_apply_rbac_config(jsonb) IS 'applies the RBAC plugin''s permission.rbac settings (as JSON): admin.superUsers, admin.users, maxDepth, policyDecisionPrecedence, defaultPermissions, useOwnershipEntityRefs; the rows it made before (source configuration) are replaced';
+-- changed: public.bsperm_criteria_filter(jsonb)
+CREATE OR REPLACE FUNCTION public.bsperm_criteria_filter(criteria jsonb)
+ RETURNS jsonb
+ LANGUAGE c
+ STABLE PARALLEL SAFE STRICT
+AS 'MODULE_PATHNAME', $function$bsperm_criteria_filter$function$;
 -- new: public.bsperm_import_conditional_policies(text,boolean)
 CREATE OR REPLACE FUNCTION public.bsperm_import_conditional_policies(yaml text, skip_invalid boolean DEFAULT false)
  RETURNS integer
@@ -902,9 +909,9 @@ DECLARE
   role_ref text;
   role_source text;
 BEGIN
-  CREATE TEMP TABLE IF NOT EXISTS pg_temp.bsperm_csv_lines (line integer, text text, type text, fields text[])
+  CREATE TEMP TABLE IF NOT EXISTS bsperm_csv_lines (line integer, text text, type text, fields text[])
     ON COMMIT DROP;
-  TRUNCATE pg_temp.bsperm_csv_lines;
+  TRUNCATE bsperm_csv_lines;
   FOR r IN SELECT * FROM public.bsperm_parse_rbac_csv(csv) LOOP
     why := r.error;
     IF why IS NULL THEN
@@ -930,7 +937,7 @@ BEGIN
         DETAIL = pg_catalog.format('Line %s is "%s".', r.line, r.text);
       CONTINUE;
     END IF;
-    INSERT INTO pg_temp.bsperm_csv_lines VALUES (r.line, r.text, r.type, r.fields);
+    INSERT INTO bsperm_csv_lines VALUES (r.line, r.text, r.type, r.fields);
   END LOOP;
 
   IF replace THEN
@@ -943,20 +950,20 @@ BEGIN
 
   INSERT INTO bsperm.roles (name, source)
     SELECT DISTINCT CASE WHEN l.type OPERATOR(pg_catalog.=) 'g' THEN l.fields[2] ELSE l.fields[1] END, 'csv-file'
-      FROM pg_temp.bsperm_csv_lines l
+      FROM bsperm_csv_lines l
      WHERE l.type OPERATOR(pg_catalog.=) 'g' OR pg_catalog.starts_with(l.fields[1], 'role:')
     ON CONFLICT (name) DO NOTHING;
   INSERT INTO bsperm.permission_policies (role, member, object, action, effect, source)
     SELECT CASE WHEN pg_catalog.starts_with(l.fields[1], 'role:') THEN l.fields[1] END,
            CASE WHEN NOT pg_catalog.starts_with(l.fields[1], 'role:') THEN l.fields[1] END,
            l.fields[2], l.fields[3], l.fields[4], 'csv-file'
-      FROM pg_temp.bsperm_csv_lines l WHERE l.type OPERATOR(pg_catalog.=) 'p'
+      FROM bsperm_csv_lines l WHERE l.type OPERATOR(pg_catalog.=) 'p'
     ON CONFLICT DO NOTHING;
   INSERT INTO bsperm.role_members (role, member, source)
     SELECT l.fields[2], l.fields[1], 'csv-file'
-      FROM pg_temp.bsperm_csv_lines l WHERE l.type OPERATOR(pg_catalog.=) 'g'
+      FROM bsperm_csv_lines l WHERE l.type OPERATOR(pg_catalog.=) 'g'
     ON CONFLICT DO NOTHING;
-  SELECT pg_catalog.count(*) INTO applied FROM pg_temp.bsperm_csv_lines;
+  SELECT pg_catalog.count(*) INTO applied FROM bsperm_csv_lines;
 
   -- roles the file created and nothing names any more
   DELETE FROM bsperm.roles ro
@@ -965,13 +972,19 @@ BEGIN
      AND NOT EXISTS (SELECT FROM bsperm.permission_policies p WHERE p.role OPERATOR(pg_catalog.=) ro.name)
      AND NOT EXISTS (SELECT FROM bsperm.conditional_policies c WHERE c.role OPERATOR(pg_catalog.=) ro.name)
      AND NOT EXISTS (SELECT FROM bsperm.policy_config pc WHERE pc.default_role OPERATOR(pg_catalog.=) ro.name);
-  DROP TABLE pg_temp.bsperm_csv_lines;
+  DROP TABLE bsperm_csv_lines;
   RETURN applied;
 END
 $function$;
 REVOKE ALL ON FUNCTION public.bsperm_import_rbac_csv(text,boolean,boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.bsperm_import_rbac_csv(text,boolean,boolean) TO PUBLIC;
 COMMENT ON FUNCTION public.bsperm_import_rbac_csv(text,boolean,boolean) IS 'imports the RBAC plugin''s policy CSV as the plugin reads it; the rows from the file (source csv-file) become the file''s, rows added by hand stay (with replace, they go too); a line the plugin refuses stops the import, or with skip_invalid is skipped with a warning; returns the number of lines applied';
+-- changed: public.bsperm_matches(jsonb,jsonb)
+CREATE OR REPLACE FUNCTION public.bsperm_matches(entity jsonb, criteria jsonb)
+ RETURNS boolean
+ LANGUAGE c
+ STABLE PARALLEL SAFE STRICT
+AS 'MODULE_PATHNAME', $function$bsperm_matches$function$;
 -- new: public.bsperm_parse_conditional_yaml(text)
 CREATE OR REPLACE FUNCTION public.bsperm_parse_conditional_yaml(yaml text, OUT document integer, OUT line integer, OUT policy jsonb, OUT error text)
  RETURNS SETOF record
@@ -990,8 +1003,448 @@ AS 'MODULE_PATHNAME', $function$bsperm_parse_rbac_csv$function$;
 REVOKE ALL ON FUNCTION public.bsperm_parse_rbac_csv(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.bsperm_parse_rbac_csv(text) TO PUBLIC;
 COMMENT ON FUNCTION public.bsperm_parse_rbac_csv(text) IS 'the RBAC plugin''s policy CSV line by line, as the plugin reads it: each accepted line''s type and values, or why the plugin refuses it';
--- the 0.1.0 CSV import is replaced by the three-argument one
-DROP FUNCTION public.bsperm_import_rbac_csv(text,boolean);
+-- changed: public.bsperm_validate_criteria(jsonb)
+CREATE OR REPLACE FUNCTION public.bsperm_validate_criteria(criteria jsonb)
+ RETURNS jsonb
+ LANGUAGE c
+ STABLE PARALLEL SAFE STRICT
+AS 'MODULE_PATHNAME', $function$bsperm_validate_criteria$function$;
+DROP FUNCTION public.bsperm_import_rbac_csv(text,boolean);  -- gone in the new version
+
+-- parts new in 0.2.0 that come before row security in the install script
+
+-- ---- src/sql/25_entity_source.sql as frozen in 0.2.0 (new in 0.2.0; @extschema@ written as public)
+-- bsperm install script, part 25: where the entities of decisions live.
+--
+-- Decisions read entities by exact ref: the user (its memberOf relations),
+-- its groups (childOf, up the hierarchy), and the resources of
+-- bsperm_authorize(..., resourceRef) and bsperm_apply_conditions.  They read
+-- them from one relation, the entity source: bsperm.entities unless a row here
+-- names another one, such as Backstage's own final_entities.  The source is
+-- policy data: owner-only, and versioned like the policy tables, so a change
+-- takes effect at the next statement of every session.  The C side is
+-- src/pg/pg_entity_source.c.
+
+CREATE TABLE bsperm.entity_source (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  relation regclass NOT NULL,
+  entity_column name NOT NULL
+);
+COMMENT ON TABLE bsperm.entity_source IS
+  'at most one row: the relation (with an entity_ref column and a json, jsonb or text entity column) decisions read entities from; no row means bsperm.entities';
+
+-- The relation must be an ordinary table with a text entity_ref column and a
+-- text, json or jsonb entity column (built-in types: decisions read it as the
+-- extension's owner, and a type of the table owner's own would run its code;
+-- checked again at every lookup, src/pg/pg_entity_source.c); a change of
+-- source is a change of the policy.
+CREATE FUNCTION bsperm.entity_source_check() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  ref_type pg_catalog.regtype;
+  ent_type pg_catalog.regtype;
+BEGIN
+  -- an ordinary table: a view or foreign table would run its owner's code as the extension's owner
+  IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) NEW.relation)
+     OPERATOR(pg_catalog.<>) 'r' THEN
+    RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+      MESSAGE = pg_catalog.format('entity source %s is not a table', NEW.relation),
+      DETAIL = 'Decisions read the source as the extension''s owner; only an ordinary table runs no code of its owner''s when read.';
+  END IF;
+  SELECT a.atttypid::pg_catalog.regtype INTO ref_type FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid OPERATOR(pg_catalog.=) NEW.relation
+     AND a.attname OPERATOR(pg_catalog.=) 'entity_ref' AND NOT a.attisdropped;
+  SELECT a.atttypid::pg_catalog.regtype INTO ent_type FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid OPERATOR(pg_catalog.=) NEW.relation
+     AND a.attname OPERATOR(pg_catalog.=) NEW.entity_column AND NOT a.attisdropped;
+  IF ref_type IS NULL OR ref_type NOT IN ('pg_catalog.text'::pg_catalog.regtype,
+                                          'pg_catalog.varchar'::pg_catalog.regtype) THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_table_definition',
+      MESSAGE = pg_catalog.format('entity source %s has no text column "entity_ref"', NEW.relation),
+      DETAIL = 'Entities are looked up by their canonical ref (kind:namespace/name, lowercase) in a column named entity_ref.';
+  END IF;
+  IF ent_type IS NULL OR ent_type NOT IN ('pg_catalog.jsonb'::pg_catalog.regtype,
+                                          'pg_catalog.json'::pg_catalog.regtype,
+                                          'pg_catalog.text'::pg_catalog.regtype) THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_table_definition',
+      MESSAGE = pg_catalog.format('entity source %s has no jsonb, json or text column "%s"',
+                                  NEW.relation, NEW.entity_column);
+  END IF;
+  RETURN NEW;
+END
+$fn$;
+COMMENT ON FUNCTION bsperm.entity_source_check() IS
+  'checks that the entity source has an entity_ref column and an entity column decisions can read';
+CREATE TRIGGER entity_source_check BEFORE INSERT OR UPDATE ON bsperm.entity_source
+  FOR EACH ROW EXECUTE FUNCTION bsperm.entity_source_check();
+
+-- Memberships come from the source's User and Group entities: a write of one
+-- of them makes cached identities and the plans that folded their decisions
+-- stale.  On a source other than bsperm.entities, row triggers whose WHEN
+-- clause costs a prefix test of entity_ref per row and nothing else
+-- (Backstage's stitcher writes one row per statement, and only when the
+-- entity changed) bump the policy version (policy_row_changed)
+-- and invalidate folded plans (bsperm_policy_changed, 40_rls.sql).  They are
+-- created when the row here names the relation and dropped when it stops
+-- naming it.  ENABLE ALWAYS: a replica applying Backstage's writes keeps its
+-- decisions current too.  The WHEN clauses read entity_ref only, so the
+-- entity column's type may change under them (Backstage's migration of
+-- final_entity to jsonb).
+CREATE FUNCTION bsperm.entity_source_triggers(rel pg_catalog.regclass, install boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  member constant text := '(pg_catalog.starts_with(%1$s.entity_ref::pg_catalog.text, ''user:'') OR '
+                          'pg_catalog.starts_with(%1$s.entity_ref::pg_catalog.text, ''group:''))';
+  ops constant text[] := ARRAY['insert', 'update', 'delete'];
+  whens text[];
+  fns constant text[] := ARRAY['policy_row_changed', 'bsperm_policy_changed'];
+  names constant text[] := ARRAY['bsperm_membership_', 'bsperm_membership_plans_'];
+  i int;
+  k int;
+  t name;
+BEGIN
+  IF rel OPERATOR(pg_catalog.=) 'bsperm.entities'::pg_catalog.regclass THEN
+    RETURN;          -- bsperm.entities has its own triggers (20_policy.sql)
+  END IF;
+  whens := ARRAY[pg_catalog.format(member, 'NEW'),
+                 pg_catalog.format('%s OR %s', pg_catalog.format(member, 'OLD'), pg_catalog.format(member, 'NEW')),
+                 pg_catalog.format(member, 'OLD')];
+  FOR t IN SELECT g.tgname FROM pg_catalog.pg_trigger g
+            WHERE g.tgrelid OPERATOR(pg_catalog.=) rel
+              AND pg_catalog.starts_with(g.tgname::pg_catalog.text, 'bsperm_membership_') LOOP
+    EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', t, rel);
+  END LOOP;
+  IF NOT install THEN
+    RETURN;
+  END IF;
+  FOR k IN 1..2 LOOP
+    FOR i IN 1..3 LOOP
+      EXECUTE pg_catalog.format(
+        'CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW WHEN (%s) EXECUTE FUNCTION bsperm.%I()',
+        names[k] || ops[i], ops[i], rel, whens[i], fns[k]);
+    END LOOP;
+    EXECUTE pg_catalog.format(
+      'CREATE TRIGGER %I AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION bsperm.%I()',
+      names[k] || 'truncate', rel, CASE k WHEN 1 THEN 'policy_changed' ELSE fns[k] END);
+    FOR i IN 1..4 LOOP
+      EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I',
+                                rel, names[k] || (ops || 'truncate'::text)[i]);
+    END LOOP;
+  END LOOP;
+END
+$fn$;
+REVOKE ALL ON FUNCTION bsperm.entity_source_triggers(pg_catalog.regclass, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION bsperm.entity_source_triggers(pg_catalog.regclass, boolean) IS
+  'creates (or drops) the triggers that make a write of a User or Group entity in an entity source bump the policy version and invalidate folded plans';
+
+CREATE FUNCTION bsperm.entity_source_changed() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF TG_OP OPERATOR(pg_catalog.<>) 'INSERT'
+     AND EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) OLD.relation) THEN
+    PERFORM bsperm.entity_source_triggers(OLD.relation, false);
+  END IF;
+  IF TG_OP OPERATOR(pg_catalog.<>) 'DELETE' THEN
+    PERFORM bsperm.entity_source_triggers(NEW.relation, true);
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION bsperm.entity_source_changed() IS
+  'moves the membership triggers to the relation the entity source names';
+CREATE TRIGGER entity_source_changed AFTER INSERT OR UPDATE OR DELETE ON bsperm.entity_source
+  FOR EACH ROW EXECUTE FUNCTION bsperm.entity_source_changed();
+
+-- For bsperm_protect_backstage / bsperm_unprotect_backstage (45_backstage.sql):
+-- make the protected catalog's entities the source, or stop reading them
+-- before they go.  Only a role that may write bsperm.entity_source (the
+-- extension's owner, a superuser) changes it; anyone else gets a warning
+-- saying what to run.
+CREATE FUNCTION bsperm._bsperm_entity_source_follow(rel pg_catalog.regclass, col name, follow boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  may constant boolean := pg_catalog.has_table_privilege('bsperm.entity_source', 'SELECT, INSERT, UPDATE, DELETE');
+  cur bsperm.entity_source;
+  todo text;
+BEGIN
+  IF may THEN
+    SELECT * INTO cur FROM bsperm.entity_source;
+  END IF;
+  IF follow THEN
+    IF may AND cur.relation IS NOT DISTINCT FROM rel AND cur.entity_column IS NOT DISTINCT FROM col THEN
+      RETURN;
+    END IF;
+    todo := pg_catalog.format('INSERT INTO bsperm.entity_source (relation, entity_column) VALUES (%L, %L) '
+                              'ON CONFLICT (singleton) DO UPDATE SET relation = excluded.relation, entity_column = excluded.entity_column',
+                              rel, col);
+  ELSE
+    IF may AND cur.relation IS DISTINCT FROM rel THEN
+      RETURN;
+    END IF;
+    todo := pg_catalog.format('DELETE FROM bsperm.entity_source WHERE relation = %L::regclass', rel);
+  END IF;
+  IF may THEN
+    EXECUTE todo;
+  ELSE
+    RAISE WARNING USING ERRCODE = 'insufficient_privilege',
+      MESSAGE = CASE WHEN follow THEN pg_catalog.format('decisions do not read the entities of %s', rel)
+                     ELSE pg_catalog.format('decisions may still read the entities of %s', rel) END,
+      DETAIL = 'Only the owner of the extension bsperm (a superuser) may change bsperm.entity_source.',
+      HINT = pg_catalog.format('Run as a superuser: %s;', todo);
+  END IF;
+END
+$fn$;
+COMMENT ON FUNCTION bsperm._bsperm_entity_source_follow(pg_catalog.regclass, name, boolean) IS
+  'points bsperm.entity_source at a relation (follow) or away from it, if the caller may; else warns with the statement to run';
+
+-- versioned like every policy table (20_policy.sql)
+CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON bsperm.entity_source
+  FOR EACH STATEMENT EXECUTE FUNCTION bsperm.policy_changed();
+ALTER TABLE bsperm.entity_source ENABLE ALWAYS TRIGGER policy_changed;
+CREATE TRIGGER policy_row_changed AFTER INSERT OR UPDATE OR DELETE ON bsperm.entity_source
+  FOR EACH ROW EXECUTE FUNCTION bsperm.policy_row_changed();
+ALTER TABLE bsperm.entity_source ENABLE REPLICA TRIGGER policy_row_changed;
+
+SELECT pg_catalog.pg_extension_config_dump('bsperm.entity_source', '');
+
+
+-- ---- src/sql/25_rules.sql as frozen in 0.2.0 (new in 0.2.0; @extschema@ written as public)
+-- bsperm install script, part 25: permission rules as data (doc/rules.md).
+--
+-- A declared rule is a row of bsperm.rules: name, description, a JSON Schema
+-- of its parameters and the EntityFilter it tests with "${param}"
+-- substituted.  Every path that reads criteria derives validation, the
+-- per-entity check, the SQL predicate and the index terms from that one row
+-- (src/core/bsp_rules.c, src/pg/pg_rules.c).  Only the owner may declare,
+-- change or drop rules (the table is the owner's); every change bumps the
+-- policy version, so plans and caches use it from the next statement on; a
+-- rule that a stored conditional policy uses cannot be dropped or renamed,
+-- and a change that would make such a policy invalid is refused.
+
+CREATE FUNCTION public.bsperm_validate_rule(declaration jsonb)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'bsperm_validate_rule'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION public.bsperm_validate_rule(jsonb) IS
+  'true for a valid rule declaration {name, resourceType, description, paramsSchema, filter}; raises an error that names the place of the first problem';
+
+CREATE FUNCTION public.bsperm_builtin_rules()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'bsperm_builtin_rules'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION public.bsperm_builtin_rules() IS
+  'the declarations of the built-in declared rules (IS_FROM_CLUSTER, IN_NAMESPACE) as bsperm installs them';
+
+CREATE TABLE bsperm.rules (
+  name text PRIMARY KEY,
+  resource_type text NOT NULL DEFAULT 'catalog-entity',
+  description text NOT NULL DEFAULT '',
+  params_schema jsonb NOT NULL,
+  filter jsonb NOT NULL,
+  builtin boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE bsperm.rules IS
+  'declared permission rules: parameters (JSON Schema) and the EntityFilter they test, "${param}" substituted';
+
+-- the conditional policies whose conditions name the rule
+CREATE FUNCTION bsperm.rules_users(rule_name text)
+RETURNS SETOF bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+  SELECT c.id FROM bsperm.conditional_policies c
+   WHERE pg_catalog.jsonb_path_exists(c.conditions, '$.** ? (@.rule == $r)',
+                                      pg_catalog.jsonb_build_object('r', rule_name))
+   ORDER BY c.id
+$fn$;
+REVOKE ALL ON FUNCTION bsperm.rules_users(text) FROM PUBLIC;
+
+CREATE FUNCTION bsperm.rules_check() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  ids bigint[];
+BEGIN
+  IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+    SELECT pg_catalog.array_agg(u) INTO ids
+      FROM bsperm.rules r, bsperm.rules_users(r.name) u;
+  ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE'
+        OR OLD.name OPERATOR(pg_catalog.<>) NEW.name THEN
+    SELECT pg_catalog.array_agg(u) INTO ids FROM bsperm.rules_users(OLD.name) u;
+  END IF;
+  IF ids IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'dependent_objects_still_exist',
+      MESSAGE = CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE'
+                     THEN pg_catalog.format('declared rules are used by conditional policies %s',
+                                            pg_catalog.array_to_string(ids, ', '))
+                     ELSE pg_catalog.format('rule "%s" is used by conditional policies %s',
+                                            OLD.name, pg_catalog.array_to_string(ids, ', ')) END,
+      HINT = 'Change or delete those rows of bsperm.conditional_policies first.';
+  END IF;
+  IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+    RETURN NULL;
+  ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+    RETURN OLD;
+  END IF;
+  PERFORM public.bsperm_validate_rule(pg_catalog.jsonb_build_object(
+    'name', NEW.name, 'resourceType', NEW.resource_type, 'description', NEW.description,
+    'paramsSchema', NEW.params_schema, 'filter', NEW.filter));
+  RETURN NEW;
+END
+$fn$;
+COMMENT ON FUNCTION bsperm.rules_check() IS
+  'validates a rule declaration; refuses to drop or rename a rule that a conditional policy uses';
+CREATE TRIGGER rules_check BEFORE INSERT OR UPDATE OR DELETE ON bsperm.rules
+  FOR EACH ROW EXECUTE FUNCTION bsperm.rules_check();
+CREATE TRIGGER rules_check_truncate BEFORE TRUNCATE ON bsperm.rules
+  FOR EACH STATEMENT EXECUTE FUNCTION bsperm.rules_check();
+
+-- A changed rule must still accept the conditions stored with it: they are
+-- checked again against the new declaration (the version is bumped first, so
+-- the check reads the row as changed).
+CREATE FUNCTION bsperm.rules_recheck() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  c record;
+  msg text;
+BEGIN
+  PERFORM bsperm.policy_bump();
+  FOR c IN SELECT p.id, p.conditions FROM bsperm.conditional_policies p
+            WHERE p.id IN (SELECT bsperm.rules_users(NEW.name)) ORDER BY p.id LOOP
+    BEGIN
+      PERFORM public.bsperm_validate_criteria(
+        public.bsperm_substitute_placeholders(c.conditions, 'user:default/placeholder',
+                                                   ARRAY['user:default/placeholder']));
+    EXCEPTION WHEN invalid_parameter_value OR undefined_object THEN
+      GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+      RAISE EXCEPTION USING ERRCODE = 'dependent_objects_still_exist',
+        MESSAGE = pg_catalog.format('rule "%s" cannot change this way: conditional policy %s uses it', NEW.name, c.id),
+        DETAIL = pg_catalog.format('With the change its conditions are refused: %s', msg),
+        HINT = 'Change that conditional policy first, or declare the rule under a new name.';
+    END;
+  END LOOP;
+  RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER rules_recheck AFTER UPDATE ON bsperm.rules
+  FOR EACH ROW EXECUTE FUNCTION bsperm.rules_recheck();
+
+-- the built-in declared rules, from the core's declarations
+INSERT INTO bsperm.rules (name, resource_type, description, params_schema, filter, builtin)
+SELECT d OPERATOR(pg_catalog.->>) 'name', d OPERATOR(pg_catalog.->>) 'resourceType',
+       d OPERATOR(pg_catalog.->>) 'description', d OPERATOR(pg_catalog.->) 'paramsSchema',
+       d OPERATOR(pg_catalog.->) 'filter', true
+  FROM pg_catalog.jsonb_array_elements(public.bsperm_builtin_rules()) d;
+
+-- every change is a policy change (the same triggers as 20_policy.sql's tables)
+CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON bsperm.rules
+  FOR EACH STATEMENT EXECUTE FUNCTION bsperm.policy_changed();
+ALTER TABLE bsperm.rules ENABLE ALWAYS TRIGGER policy_changed;
+CREATE TRIGGER policy_row_changed AFTER INSERT OR UPDATE OR DELETE ON bsperm.rules
+  FOR EACH ROW EXECUTE FUNCTION bsperm.policy_row_changed();
+ALTER TABLE bsperm.rules ENABLE REPLICA TRIGGER policy_row_changed;
+
+SELECT pg_catalog.pg_extension_config_dump('bsperm.rules', 'WHERE NOT builtin');
+
+CREATE FUNCTION public.bsperm_declare_rule(name text, description text,
+                                                params_schema jsonb, filter jsonb)
+RETURNS void
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+  INSERT INTO bsperm.rules AS r (name, description, params_schema, filter)
+  VALUES ($1, $2, $3, $4)
+  ON CONFLICT ON CONSTRAINT rules_pkey DO UPDATE
+    SET description = EXCLUDED.description, params_schema = EXCLUDED.params_schema,
+        filter = EXCLUDED.filter, builtin = false
+$fn$;
+REVOKE ALL ON FUNCTION public.bsperm_declare_rule(text, text, jsonb, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION public.bsperm_declare_rule(text, text, jsonb, jsonb) IS
+  'declares (or changes) a permission rule: parameters as a JSON Schema, and the EntityFilter it tests with "${param}" substituted';
+
+CREATE FUNCTION public.bsperm_drop_rule(name text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  DELETE FROM bsperm.rules r WHERE r.name OPERATOR(pg_catalog.=) bsperm_drop_rule.name;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+      MESSAGE = pg_catalog.format('rule "%s" is not declared', bsperm_drop_rule.name);
+  END IF;
+END
+$fn$;
+REVOKE ALL ON FUNCTION public.bsperm_drop_rule(text) FROM PUBLIC;
+COMMENT ON FUNCTION public.bsperm_drop_rule(text) IS
+  'drops a declared rule; refused while a conditional policy uses it';
+
+CREATE FUNCTION public.bsperm_set_cluster_annotation(annotation text)
+RETURNS void
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+  UPDATE bsperm.rules r
+     SET filter = pg_catalog.jsonb_set(r.filter, '{key}',
+           pg_catalog.to_jsonb('metadata.annotations.' OPERATOR(pg_catalog.||)
+                               pg_catalog.replace($1, '$', '$$'))),
+         description = 'Allow entities discovered in one of the given Kubernetes clusters (the '
+                       OPERATOR(pg_catalog.||) $1 OPERATOR(pg_catalog.||) ' annotation)'
+   WHERE r.name OPERATOR(pg_catalog.=) 'IS_FROM_CLUSTER'
+$fn$;
+REVOKE ALL ON FUNCTION public.bsperm_set_cluster_annotation(text) FROM PUBLIC;
+COMMENT ON FUNCTION public.bsperm_set_cluster_annotation(text) IS
+  'the annotation IS_FROM_CLUSTER reads (default backstage.io/kubernetes-cluster)';
+
+-- Backstage's /.well-known/backstage/permissions/metadata for the catalog:
+-- the permissions, the catalog's six rules (IS_ENTITY_OWNER with bsperm's
+-- transitive and maxDepth) and the declared rules.
+CREATE FUNCTION public.bsperm_metadata()
+RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+  SELECT pg_catalog.jsonb_build_object(
+    'permissions', COALESCE((
+      SELECT pg_catalog.jsonb_agg(
+               pg_catalog.jsonb_build_object('type', p.type, 'name', p.name, 'attributes',
+                 CASE WHEN p.action IS NULL THEN '{}'::jsonb
+                      ELSE pg_catalog.jsonb_build_object('action', p.action) END)
+               OPERATOR(pg_catalog.||)
+               CASE WHEN p.resource_type IS NULL THEN '{}'::jsonb
+                    ELSE pg_catalog.jsonb_build_object('resourceType', p.resource_type) END
+               ORDER BY p.name)
+        FROM bsperm.permissions p), '[]'::jsonb),
+    'rules', $core$[
+    {"name": "HAS_ANNOTATION", "description": "Allow entities with the specified annotation", "resourceType": "catalog-entity", "paramsSchema": {"type": "object", "properties": {"annotation": {"type": "string", "description": "Name of the annotation to match on"}, "value": {"type": "string", "description": "Value of the annotation to match on"}}, "required": ["annotation"], "additionalProperties": false, "$schema": "http://json-schema.org/draft-07/schema#"}},
+    {"name": "HAS_LABEL", "description": "Allow entities with the specified label", "resourceType": "catalog-entity", "paramsSchema": {"type": "object", "properties": {"label": {"type": "string", "description": "Name of the label to match on"}, "value": {"type": "string", "description": "Value of the label to match on"}}, "required": ["label"], "additionalProperties": false, "$schema": "http://json-schema.org/draft-07/schema#"}},
+    {"name": "HAS_METADATA", "description": "Allow entities with the specified metadata subfield", "resourceType": "catalog-entity", "paramsSchema": {"type": "object", "properties": {"key": {"type": "string", "description": "Property within the entities metadata to match on"}, "value": {"type": "string", "description": "Value of the given property to match on"}}, "required": ["key"], "additionalProperties": false, "$schema": "http://json-schema.org/draft-07/schema#"}},
+    {"name": "HAS_SPEC", "description": "Allow entities with the specified spec subfield", "resourceType": "catalog-entity", "paramsSchema": {"type": "object", "properties": {"key": {"type": "string", "description": "Property within the entities spec to match on"}, "value": {"type": "string", "description": "Value of the given property to match on"}}, "required": ["key"], "additionalProperties": false, "$schema": "http://json-schema.org/draft-07/schema#"}},
+    {"name": "IS_ENTITY_KIND", "description": "Allow entities matching a specified kind", "resourceType": "catalog-entity", "paramsSchema": {"type": "object", "properties": {"kinds": {"type": "array", "items": {"type": "string"}, "description": "List of kinds to match at least one of"}}, "required": ["kinds"], "additionalProperties": false, "$schema": "http://json-schema.org/draft-07/schema#"}},
+    {"name": "IS_ENTITY_OWNER", "description": "Allow entities owned by a specified claim", "resourceType": "catalog-entity", "paramsSchema": {"type": "object", "properties": {"claims": {"type": "array", "items": {"type": "string"}, "description": "List of claims to match at least one on within ownedBy"}, "transitive": {"type": "string", "enum": ["ancestors", "descendants"], "description": "bsperm: a claimed group also claims its ancestor groups (childOf) or its descendant groups (parentOf)"}, "maxDepth": {"type": "integer", "minimum": 1, "description": "bsperm: how many levels of the group hierarchy transitive follows (default: all)"}}, "required": ["claims"], "additionalProperties": false, "$schema": "http://json-schema.org/draft-07/schema#"}}
+    ]$core$::jsonb OPERATOR(pg_catalog.||) COALESCE((
+      SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+               'name', r.name, 'description', r.description,
+               'resourceType', r.resource_type, 'paramsSchema', r.params_schema)
+             ORDER BY r.name)
+        FROM bsperm.rules r), '[]'::jsonb))
+$fn$;
+COMMENT ON FUNCTION public.bsperm_metadata() IS
+  'Backstage''s permission metadata for the catalog (permissions, rules with paramsSchema), declared rules included';
+
 
 -------------------------------------------------------------------------------
 -- 4. Triggers: the policy version bumped per writing transaction, also in
@@ -1052,6 +1505,692 @@ BEGIN
     EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER bsperm_policy_truncated', t);
   END LOOP;
 END $$;
+
+-- parts new in 0.2.0 that come after row security in the install script
+-- (their tables have no bsperm_policy_changed triggers, as in a fresh install)
+
+-- ---- src/sql/45_backstage.sql as frozen in 0.2.0 (new in 0.2.0; @extschema@ written as public)
+-- bsperm install script, part 45: protecting a live Backstage catalog database.
+--
+-- bsperm_protect_backstage(schema) protects the tables that Backstage's
+-- catalog (@backstage/plugin-catalog-backend 4.0.0, its 45 knex migrations)
+-- creates, with Backstage still running on them.  The design, in short
+-- (doc/backstage.md explains it to users):
+--
+-- * Backstage keeps working because its role owns the tables and row
+--   security is ENABLED but not FORCED on them: PostgreSQL itself lets a
+--   table's owner (and roles with the owner's privileges) bypass the
+--   policies.  Nothing the owner does (reads, the stitcher's upserts,
+--   deletes, knex migrations) sees a policy.  Roles the caller names are
+--   exempt through a permissive policy "TO role USING (true)": only
+--   PostgreSQL's role membership decides, nothing a session can set.
+--
+-- * The entity JSON is parsed once per write, not per read: final_entity is
+--   TEXT in 4.0.0 (a later Backstage migration makes it jsonb), so a row
+--   trigger on final_entities keeps a jsonb copy in the side table
+--   <schema>.bsperm_entities (entity_id, entity_ref, entity jsonb) with a
+--   bsperm GIN index.  Its read policy is the ordinary bsperm check,
+--   bsperm_rls_check(entity, 'catalog.entity.read'), which the planner folds
+--   into true / false / an index condition (src/pg/pg_rls.c): the existing
+--   row-security machinery, unchanged.  Every other table's policy asks
+--   whether the side table shows the row's entity ("EXISTS (SELECT FROM
+--   bsperm_entities s WHERE s.entity_id = search.entity_id)"), so the side
+--   table's own policy filters it.  No policy, index or trigger refers to
+--   final_entity itself, so Backstage's migration of that column to jsonb
+--   (ALTER COLUMN ... TYPE) is not blocked; the trigger casts with ::jsonb,
+--   which reads text and is a no-op on jsonb.
+--
+-- * What each table shows a role that is not exempt is in
+--   _bsperm_backstage_tables() below; a table of the catalog's schema that is
+--   not known there makes the call refuse, naming it.
+--
+-- Everything here runs with the caller's rights (CREATE POLICY needs the
+-- table owner's); the caller must be the database owner or a superuser.
+
+-- What bsperm knows of the catalog's tables: per table, how rows are shown to
+-- roles that are not exempt, the columns that must exist, and the policy.
+--   rule 'filter': visible when the predicate holds (%1$s is the side table,
+--                  %2$s the table itself, %3$s the relation-target helper)
+--   rule 'hidden': no row is visible (only exempt roles see rows)
+--   rule 'open':   no entity content; left as it is
+CREATE FUNCTION bsperm._bsperm_backstage_tables()
+RETURNS TABLE (table_name name, rule text, columns name[], predicate text, shows text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  VALUES
+  ('final_entities'::name, 'filter', '{entity_id,entity_ref,final_entity}'::name[],
+   'EXISTS (SELECT FROM %1$s s WHERE s.entity_id OPERATOR(pg_catalog.=) %2$s.entity_id)',
+   'rows whose entity the role may read (catalog.entity.read)'),
+  ('search', 'filter', '{entity_id,key,value}',
+   'EXISTS (SELECT FROM %1$s s WHERE s.entity_id OPERATOR(pg_catalog.=) %2$s.entity_id)',
+   'rows whose entity the role may read'),
+  ('refresh_state', 'filter', '{entity_id,entity_ref,unprocessed_entity,processed_entity,errors}',
+   'EXISTS (SELECT FROM %1$s s WHERE s.entity_id OPERATOR(pg_catalog.=) %2$s.entity_id)',
+   'rows whose (stitched) entity the role may read; entities not stitched yet are hidden'),
+  ('refresh_keys', 'filter', '{entity_id,key}',
+   'EXISTS (SELECT FROM %1$s s WHERE s.entity_id OPERATOR(pg_catalog.=) %2$s.entity_id)',
+   'rows whose entity the role may read'),
+  ('relations', 'filter', '{originating_entity_id,source_entity_ref,type,target_entity_ref}',
+   'EXISTS (SELECT FROM %1$s s WHERE s.entity_ref OPERATOR(pg_catalog.=) %2$s.source_entity_ref)'
+   ' AND (EXISTS (SELECT FROM %1$s t WHERE t.entity_ref OPERATOR(pg_catalog.=) %2$s.target_entity_ref)'
+   ' OR %3$s(%2$s.source_entity_ref, %2$s.target_entity_ref))',
+   'rows whose source the role may read and whose target it may read or is not in the catalog'),
+  ('refresh_state_references', 'filter', '{source_key,source_entity_ref,target_entity_ref}',
+   'EXISTS (SELECT FROM %1$s t WHERE t.entity_ref OPERATOR(pg_catalog.=) %2$s.target_entity_ref)'
+   ' AND (%2$s.source_entity_ref IS NULL'
+   ' OR EXISTS (SELECT FROM %1$s s WHERE s.entity_ref OPERATOR(pg_catalog.=) %2$s.source_entity_ref))',
+   'rows whose target (and source entity, if any) the role may read'),
+  ('locations', 'filter', '{id,type,target,location_entity_ref}',
+   'EXISTS (SELECT FROM %1$s s WHERE s.entity_ref OPERATOR(pg_catalog.=) %2$s.location_entity_ref)',
+   'rows whose Location entity the role may read'),
+  ('stitch_queue', 'hidden', '{entity_ref}', NULL, 'nothing (bookkeeping of the stitcher)'),
+  ('location_update_log', 'hidden', '{}', NULL, 'nothing (legacy log of location updates)'),
+  ('knex_migrations', 'open', '{}', NULL, 'everything (names of migrations, no entity content)'),
+  ('knex_migrations_lock', 'open', '{}', NULL, 'everything (the migration lock, no entity content)')
+$$;
+COMMENT ON FUNCTION bsperm._bsperm_backstage_tables() IS
+  'the tables of Backstage''s catalog that bsperm_protect_backstage knows, and what each shows a role that is not exempt';
+
+-- The catalogs protected in this database, as bsperm_protect_backstage left them.
+CREATE TABLE bsperm.backstage_catalogs (
+  catalog_schema regnamespace PRIMARY KEY,
+  final_entities regclass NOT NULL,
+  catalog_owner regrole NOT NULL,
+  final_entity_type regtype NOT NULL,
+  exempt_roles regrole[] NOT NULL DEFAULT '{}',
+  -- views bsperm switched to security_invoker (restored by the unprotect call)
+  invoker_views regclass[] NOT NULL DEFAULT '{}',
+  protected_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+REVOKE ALL ON bsperm.backstage_catalogs FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON bsperm.backstage_catalogs TO PUBLIC;
+ALTER TABLE bsperm.backstage_catalogs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read_all ON bsperm.backstage_catalogs FOR SELECT USING (true);
+-- only a role with the catalog owner's privileges writes its row (the calls check more)
+CREATE POLICY owner_writes ON bsperm.backstage_catalogs FOR ALL
+  USING (pg_catalog.pg_has_role(current_user, catalog_owner::pg_catalog.oid, 'USAGE'))
+  WITH CHECK (pg_catalog.pg_has_role(current_user, catalog_owner::pg_catalog.oid, 'USAGE'));
+COMMENT ON TABLE bsperm.backstage_catalogs IS
+  'Backstage catalog schemas protected by bsperm_protect_backstage';
+
+-- The caller must be the database owner (or have its privileges) or a superuser.
+CREATE FUNCTION bsperm._bsperm_require_database_owner(what text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF NOT pg_catalog.pg_has_role(current_user,
+        (SELECT d.datdba FROM pg_catalog.pg_database d
+          WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()), 'USAGE') THEN
+    RAISE EXCEPTION 'must be the owner of the database or a superuser to %', what
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'Connect as the role that owns the database (often Backstage''s own) or as a superuser.';
+  END IF;
+END $$;
+
+-- Drops bsperm's policies from a table.
+CREATE FUNCTION bsperm._bsperm_backstage_drop_policies(tbl regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+BEGIN
+  EXECUTE pg_catalog.format('DROP POLICY IF EXISTS bsperm_read ON %s', tbl);
+  EXECUTE pg_catalog.format('DROP POLICY IF EXISTS bsperm_exempt ON %s', tbl);
+END $$;
+
+-- Redaction (bsperm_entities_redacted, created by bsperm_protect_backstage).
+-- The spec fields from which Backstage's BuiltinKindsEntityProcessor (and the
+-- scaffolder's, for Template) makes relations, with the kind a ref in them
+-- defaults to (NULL: the ref must name its kind).
+CREATE FUNCTION bsperm._bsperm_spec_ref_fields()
+RETURNS TABLE (entity_kind text, field text, default_kind text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  VALUES ('component', 'owner', 'group'), ('component', 'system', 'system'),
+         ('component', 'subcomponentOf', 'component'), ('component', 'providesApis', 'api'),
+         ('component', 'consumesApis', 'api'), ('component', 'dependsOn', NULL),
+         ('component', 'dependencyOf', NULL),
+         ('api', 'owner', 'group'), ('api', 'system', 'system'),
+         ('resource', 'owner', 'group'), ('resource', 'system', 'system'),
+         ('resource', 'dependsOn', NULL), ('resource', 'dependencyOf', NULL),
+         ('system', 'owner', 'group'), ('system', 'domain', 'domain'),
+         ('domain', 'owner', 'group'), ('domain', 'subdomainOf', 'domain'),
+         ('group', 'parent', 'group'), ('group', 'children', 'group'), ('group', 'members', 'user'),
+         ('user', 'memberOf', 'group'),
+         ('template', 'owner', 'group')
+$$;
+
+-- A ref written in a spec field, resolved as Backstage's parseEntityRef does
+-- (kind:namespace/name, else the field's default kind and the entity's
+-- namespace) and lowercased as stringifyEntityRef does; NULL when it names no
+-- kind and the field has no default.
+CREATE FUNCTION bsperm._bsperm_resolve_ref(ref text, default_kind text, default_namespace text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE WHEN k IS NULL OR k OPERATOR(pg_catalog.=) '' THEN NULL
+              ELSE pg_catalog.lower(k || ':' ||
+                     CASE WHEN pg_catalog.strpos(rest, '/') OPERATOR(pg_catalog.>) 0 THEN rest
+                          ELSE coalesce(default_namespace, 'default') || '/' || rest END) END
+    FROM (SELECT CASE WHEN pg_catalog.strpos(ref, ':') OPERATOR(pg_catalog.>) 0 THEN pg_catalog.split_part(ref, ':', 1)
+                      ELSE default_kind END AS k,
+                 CASE WHEN pg_catalog.strpos(ref, ':') OPERATOR(pg_catalog.>) 0 THEN pg_catalog.substr(ref, pg_catalog.strpos(ref, ':') OPERATOR(pg_catalog.+) 1)
+                      ELSE ref END AS rest) a
+$$;
+
+-- Every ref the entity's spec fields name, resolved (to ask which are readable).
+CREATE FUNCTION bsperm._bsperm_spec_refs(entity jsonb)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT coalesce(pg_catalog.array_agg(DISTINCT r), '{}')
+    FROM bsperm._bsperm_spec_ref_fields() f,
+         LATERAL (SELECT CASE pg_catalog.jsonb_typeof(entity #> ARRAY['spec', f.field])
+                           WHEN 'array' THEN entity #> ARRAY['spec', f.field]
+                           ELSE pg_catalog.jsonb_build_array(entity #> ARRAY['spec', f.field]) END AS vals) v,
+         LATERAL pg_catalog.jsonb_array_elements(v.vals) x,
+         LATERAL (SELECT bsperm._bsperm_resolve_ref(x #>> '{}', f.default_kind, entity #>> '{metadata,namespace}') AS r) y
+   WHERE f.entity_kind OPERATOR(pg_catalog.=) pg_catalog.lower(entity ->> 'kind')
+     AND pg_catalog.jsonb_typeof(x) OPERATOR(pg_catalog.=) 'string' AND y.r IS NOT NULL
+$$;
+
+-- The entity with its relations cut to those named in keep_relations
+-- ('<type> <targetRef>'), and every value of a spec field above removed
+-- unless the ref it resolves to is the target of a kept relation or in
+-- keep_refs (array elements are dropped, a single value's key is removed).
+CREATE FUNCTION bsperm._bsperm_redact(entity jsonb, keep_relations text[], keep_refs text[])
+RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  kept text[];
+  f record;
+  v jsonb;
+  ns text := entity #>> '{metadata,namespace}';
+BEGIN
+  IF pg_catalog.jsonb_typeof(entity -> 'relations') OPERATOR(pg_catalog.=) 'array' THEN
+    entity := pg_catalog.jsonb_set(entity, '{relations}', coalesce(
+      (SELECT pg_catalog.jsonb_agg(r ORDER BY o) FROM pg_catalog.jsonb_array_elements(entity -> 'relations') WITH ORDINALITY x(r, o)
+        WHERE ((r ->> 'type') || ' ' || (r ->> 'targetRef')) OPERATOR(pg_catalog.=) ANY (keep_relations)), '[]'));
+  END IF;
+  SELECT coalesce(pg_catalog.array_agg(r ->> 'targetRef'), '{}') OPERATOR(pg_catalog.||) keep_refs INTO kept
+    FROM pg_catalog.jsonb_array_elements(coalesce(entity -> 'relations', '[]')) r;
+  IF pg_catalog.jsonb_typeof(entity -> 'spec') OPERATOR(pg_catalog.<>) 'object' THEN
+    RETURN entity;
+  END IF;
+  FOR f IN SELECT * FROM bsperm._bsperm_spec_ref_fields() s
+            WHERE s.entity_kind OPERATOR(pg_catalog.=) pg_catalog.lower(entity ->> 'kind') LOOP
+    v := entity #> ARRAY['spec', f.field];
+    CONTINUE WHEN v IS NULL;
+    IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.=) 'array' THEN
+      entity := pg_catalog.jsonb_set(entity, ARRAY['spec', f.field], coalesce(
+        (SELECT pg_catalog.jsonb_agg(x ORDER BY o) FROM pg_catalog.jsonb_array_elements(v) WITH ORDINALITY e(x, o)
+          WHERE pg_catalog.jsonb_typeof(x) OPERATOR(pg_catalog.=) 'string'
+            AND bsperm._bsperm_resolve_ref(x #>> '{}', f.default_kind, ns) OPERATOR(pg_catalog.=) ANY (kept)), '[]'));
+    ELSIF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'string'
+          OR NOT coalesce(bsperm._bsperm_resolve_ref(v #>> '{}', f.default_kind, ns) OPERATOR(pg_catalog.=) ANY (kept), false) THEN
+      entity := entity #- ARRAY['spec', f.field];
+    END IF;
+  END LOOP;
+  RETURN entity;
+END $$;
+COMMENT ON FUNCTION bsperm._bsperm_redact(jsonb, text[], text[]) IS
+  'an entity with the relations not kept and the spec refs not kept removed (bsperm_entities_redacted)';
+
+CREATE FUNCTION public.bsperm_protect_backstage(
+  catalog_schema name DEFAULT 'public',
+  exempt_roles regrole[] DEFAULT '{}')
+RETURNS TABLE (table_name regclass, shows text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $fn$
+DECLARE
+  nsp oid;
+  fe oid;
+  owner_oid oid;
+  etype regtype;
+  side text;
+  side_oid oid;
+  helper text;
+  sync_fn text;
+  t record;
+  r record;
+  missing name;
+  exempt_list text;
+  views regclass[] := '{}';
+  prev bsperm.backstage_catalogs;
+BEGIN
+  PERFORM bsperm._bsperm_require_database_owner('protect a Backstage catalog');
+  SELECT n.oid INTO nsp FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) catalog_schema;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'schema "%" does not exist', catalog_schema USING ERRCODE = 'invalid_schema_name';
+  END IF;
+  SELECT c.oid, c.relowner INTO fe, owner_oid FROM pg_catalog.pg_class c
+   WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp AND c.relname OPERATOR(pg_catalog.=) 'final_entities'
+     AND c.relkind OPERATOR(pg_catalog.=) 'r';
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'schema "%" holds no Backstage catalog', catalog_schema
+      USING ERRCODE = 'undefined_table',
+            DETAIL = 'There is no table final_entities in it.',
+            HINT = 'Name the schema of the catalog''s tables (the catalog backend''s knex migrations create them).';
+  END IF;
+  SELECT a.atttypid::regtype INTO etype FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid OPERATOR(pg_catalog.=) fe AND a.attname OPERATOR(pg_catalog.=) 'final_entity'
+     AND NOT a.attisdropped;
+  IF etype IS NULL OR etype NOT IN ('pg_catalog.text'::regtype, 'pg_catalog.jsonb'::regtype) THEN
+    RAISE EXCEPTION 'column final_entity of table %.final_entities has type %, not text or jsonb',
+        catalog_schema, coalesce(etype::text, 'none')
+      USING ERRCODE = 'datatype_mismatch';
+  END IF;
+  -- policies are created by the tables' owner (or a superuser)
+  IF NOT pg_catalog.pg_has_role(current_user, owner_oid, 'USAGE') THEN
+    RAISE EXCEPTION 'must be owner of table %.final_entities', catalog_schema
+      USING ERRCODE = 'insufficient_privilege',
+            DETAIL = pg_catalog.format('The catalog''s tables are owned by %s.', owner_oid::regrole),
+            HINT = 'Call bsperm_protect_backstage as a superuser or as the role that owns the catalog''s tables.';
+  END IF;
+  side := pg_catalog.format('%I.bsperm_entities', catalog_schema);
+  helper := pg_catalog.format('%I.bsperm_relation_target_absent', catalog_schema);
+  sync_fn := pg_catalog.format('%I.bsperm_sync_entity', catalog_schema);
+  SELECT * INTO prev FROM bsperm.backstage_catalogs b WHERE b.catalog_schema OPERATOR(pg_catalog.=) nsp;
+
+  -- every table of the schema is known, owned by the catalog's owner, and has no policies of its own
+  FOR r IN SELECT c.oid, c.relname, c.relkind, c.relowner FROM pg_catalog.pg_class c
+            WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp AND c.relkind IN ('r', 'p', 'm', 'f')
+            ORDER BY c.relname LOOP
+    IF r.relname OPERATOR(pg_catalog.=) 'bsperm_entities' THEN
+      IF prev.catalog_schema IS NULL OR r.relowner OPERATOR(pg_catalog.<>) owner_oid THEN
+        RAISE EXCEPTION 'table %.bsperm_entities exists and was not created by bsperm_protect_backstage', catalog_schema
+          USING ERRCODE = 'duplicate_table',
+                HINT = 'bsperm keeps its copy of the entities under that name; drop or rename the table.';
+      END IF;
+      CONTINUE;
+    END IF;
+    SELECT * INTO t FROM bsperm._bsperm_backstage_tables() k WHERE k.table_name OPERATOR(pg_catalog.=) r.relname;
+    IF NOT FOUND OR r.relkind NOT IN ('r', 'p') THEN
+      RAISE EXCEPTION 'cannot protect %.%: it is not a table of Backstage''s catalog', catalog_schema, r.relname
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              DETAIL = 'bsperm cannot tell whether its rows name or carry entities, so it would stay readable by every role granted SELECT on it.',
+              HINT = 'Move it to another schema or drop it, then call bsperm_protect_backstage again.';
+    END IF;
+    IF r.relowner OPERATOR(pg_catalog.<>) owner_oid THEN
+      RAISE EXCEPTION 'cannot protect %.%: it is owned by %, the catalog''s other tables by %',
+          catalog_schema, r.relname, r.relowner::regrole, owner_oid::regrole
+        USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    SELECT c INTO missing FROM pg_catalog.unnest(t.columns) c
+     WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) r.oid
+                         AND a.attname OPERATOR(pg_catalog.=) c AND NOT a.attisdropped)
+     LIMIT 1;
+    IF FOUND THEN
+      RAISE EXCEPTION 'cannot protect %.%: it has no column "%"', catalog_schema, r.relname, missing
+        USING ERRCODE = 'undefined_column',
+              DETAIL = 'bsperm knows the tables of @backstage/plugin-catalog-backend 4.0.0 (45 migrations).';
+    END IF;
+    IF EXISTS (SELECT FROM pg_catalog.pg_policy p WHERE p.polrelid OPERATOR(pg_catalog.=) r.oid
+                  AND p.polname NOT IN ('bsperm_read', 'bsperm_exempt')) THEN
+      RAISE EXCEPTION 'cannot protect %.%: it has row-level security policies of its own', catalog_schema, r.relname
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              DETAIL = 'bsperm''s policies would combine with them.';
+    END IF;
+  END LOOP;
+
+  -- views that read the catalog as a role that bypasses row security would
+  -- show every row: they are switched to the reader's rights
+  FOR r IN SELECT DISTINCT v.oid::regclass AS view, v.relkind, v.reloptions
+             FROM pg_catalog.pg_rewrite w
+             JOIN pg_catalog.pg_class v ON v.oid OPERATOR(pg_catalog.=) w.ev_class
+             JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::regclass
+                  AND d.objid OPERATOR(pg_catalog.=) w.oid
+                  AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
+             JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.refobjid
+            WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp AND c.relkind IN ('r', 'p')
+              AND c.relname NOT IN ('knex_migrations', 'knex_migrations_lock')
+              AND v.oid OPERATOR(pg_catalog.<>) c.oid LOOP
+    IF r.relkind OPERATOR(pg_catalog.=) 'm' THEN
+      RAISE EXCEPTION 'cannot protect schema "%": materialized view % holds a copy of catalog rows', catalog_schema, r.view
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Drop it, or make it a view.';
+    END IF;
+    IF NOT coalesce('security_invoker=true' OPERATOR(pg_catalog.=) ANY (r.reloptions)
+                    OR 'security_invoker=on' OPERATOR(pg_catalog.=) ANY (r.reloptions), false) THEN
+      EXECUTE pg_catalog.format('ALTER VIEW %s SET (security_invoker = true)', r.view);
+      views := views OPERATOR(pg_catalog.||) r.view;
+    END IF;
+  END LOOP;
+
+  -- the side table: a jsonb copy of every stitched entity, readable as the policy allows
+  IF prev.catalog_schema IS NULL THEN
+    EXECUTE pg_catalog.format(
+      'CREATE TABLE %s (entity_id varchar(255) PRIMARY KEY, entity_ref varchar(255) NOT NULL UNIQUE, entity jsonb NOT NULL)', side);
+    EXECUTE pg_catalog.format('CREATE INDEX bsperm_entities_entity_idx ON %s USING gin (entity public.bsperm_entity_ops)', side);
+    EXECUTE pg_catalog.format('COMMENT ON TABLE %s IS %L', side,
+      'bsperm: a jsonb copy of final_entities, kept by a trigger; each role sees the entities it may read');
+    EXECUTE pg_catalog.format('ALTER TABLE %s OWNER TO %I', side, owner_oid::regrole);
+  END IF;
+  side_oid := side::regclass::oid;
+
+  -- the trigger that keeps it: it casts final_entity with ::jsonb, which
+  -- reads text and is a no-op on jsonb, so it does not depend on the type
+  EXECUTE pg_catalog.format($sync$
+    CREATE OR REPLACE FUNCTION %1$s() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $body$
+    BEGIN
+      IF TG_RELID OPERATOR(pg_catalog.<>) %3$s::pg_catalog.oid THEN
+        RAISE EXCEPTION 'bsperm_sync_entity keeps the copy of %4$s only' USING ERRCODE = 'insufficient_privilege';
+      END IF;
+      IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+        TRUNCATE %2$s;
+        RETURN NULL;
+      END IF;
+      IF TG_OP OPERATOR(pg_catalog.=) 'DELETE'
+         OR (TG_OP OPERATOR(pg_catalog.=) 'UPDATE' AND OLD.entity_id OPERATOR(pg_catalog.<>) NEW.entity_id) THEN
+        DELETE FROM %2$s s WHERE s.entity_id OPERATOR(pg_catalog.=) OLD.entity_id;
+      END IF;
+      IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+        RETURN NULL;
+      END IF;
+      IF NEW.final_entity IS NULL THEN
+        DELETE FROM %2$s s WHERE s.entity_id OPERATOR(pg_catalog.=) NEW.entity_id;
+      ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' OR OLD.final_entity IS DISTINCT FROM NEW.final_entity
+            OR OLD.entity_ref OPERATOR(pg_catalog.<>) NEW.entity_ref OR OLD.entity_id OPERATOR(pg_catalog.<>) NEW.entity_id THEN
+        INSERT INTO %2$s AS s (entity_id, entity_ref, entity)
+          VALUES (NEW.entity_id, NEW.entity_ref, NEW.final_entity::pg_catalog.jsonb)
+          ON CONFLICT (entity_id) DO UPDATE SET entity_ref = excluded.entity_ref, entity = excluded.entity;
+      END IF;
+      RETURN NULL;
+    END
+    $body$
+  $sync$, sync_fn, side, fe, pg_catalog.format('%I.final_entities', catalog_schema));
+  EXECUTE pg_catalog.format('ALTER FUNCTION %s() OWNER TO %I', sync_fn, owner_oid::regrole);
+  EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s() FROM PUBLIC', sync_fn);
+  EXECUTE pg_catalog.format('COMMENT ON FUNCTION %s() IS %L', sync_fn,
+    'bsperm: keeps bsperm_entities equal to final_entities (row trigger on final_entities only)');
+  EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS bsperm_sync ON %I.final_entities', catalog_schema);
+  EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS bsperm_sync_truncate ON %I.final_entities', catalog_schema);
+  EXECUTE pg_catalog.format('CREATE TRIGGER bsperm_sync AFTER INSERT OR UPDATE OR DELETE ON %I.final_entities
+                             FOR EACH ROW EXECUTE FUNCTION %s()', catalog_schema, sync_fn);
+  EXECUTE pg_catalog.format('CREATE TRIGGER bsperm_sync_truncate AFTER TRUNCATE ON %I.final_entities
+                             FOR EACH STATEMENT EXECUTE FUNCTION %s()', catalog_schema, sync_fn);
+  -- also where a replica applies the catalog's changes
+  EXECUTE pg_catalog.format('ALTER TABLE %I.final_entities ENABLE ALWAYS TRIGGER bsperm_sync', catalog_schema);
+  EXECUTE pg_catalog.format('ALTER TABLE %I.final_entities ENABLE ALWAYS TRIGGER bsperm_sync_truncate', catalog_schema);
+  -- the copy as final_entities is now
+  EXECUTE pg_catalog.format('TRUNCATE %s', side);
+  EXECUTE pg_catalog.format(
+    'INSERT INTO %s (entity_id, entity_ref, entity)
+       SELECT f.entity_id, f.entity_ref, f.final_entity::pg_catalog.jsonb FROM %I.final_entities f
+        WHERE f.final_entity IS NOT NULL', side, catalog_schema);
+  EXECUTE pg_catalog.format('ANALYZE %s', side);
+
+  -- Is a relation's target absent from the catalog?  Asked only for a
+  -- relation the caller may see the source of and that exists, so the
+  -- answer tells nothing a visible row of relations would not: it is no
+  -- oracle for the existence of hidden entities.  Runs as the catalog's
+  -- owner, whom row security does not filter.
+  EXECUTE pg_catalog.format($h$
+    CREATE OR REPLACE FUNCTION %1$s(source_ref text, target_ref text) RETURNS boolean
+    LANGUAGE sql STABLE STRICT SECURITY DEFINER PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $body$
+      SELECT NOT EXISTS (SELECT FROM %2$s t WHERE t.entity_ref OPERATOR(pg_catalog.=) target_ref)
+         AND EXISTS (SELECT FROM %3$I.relations r
+                      WHERE r.source_entity_ref OPERATOR(pg_catalog.=) source_ref
+                        AND r.target_entity_ref OPERATOR(pg_catalog.=) target_ref)
+         AND EXISTS (SELECT FROM %2$s s WHERE s.entity_ref OPERATOR(pg_catalog.=) source_ref
+                        AND %4$s)
+    $body$
+  $h$, helper, side, catalog_schema, bsperm._bsperm_rls_predicate('entity', 'catalog.entity.read'));
+  EXECUTE pg_catalog.format('ALTER FUNCTION %s(text, text) OWNER TO %I', helper, owner_oid::regrole);
+  EXECUTE pg_catalog.format('COMMENT ON FUNCTION %s(text, text) IS %L', helper,
+    'bsperm: true when the relation source -> target exists, the caller may read its source, and its target is not in the catalog');
+
+  SELECT pg_catalog.string_agg(pg_catalog.quote_ident(x::text), ', ') INTO exempt_list
+    FROM pg_catalog.unnest(exempt_roles) x;
+
+  -- the policies: the side table's is bsperm's own check; the others ask the side table
+  FOR t IN SELECT k.*, pg_catalog.format('%I.%I', catalog_schema, k.table_name)::regclass AS rel
+             FROM bsperm._bsperm_backstage_tables() k
+            WHERE EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp
+                            AND c.relname OPERATOR(pg_catalog.=) k.table_name)
+           UNION ALL
+           SELECT 'bsperm_entities', 'side', '{}', NULL, 'the entities the role may read, as jsonb', side::regclass
+  LOOP
+    CONTINUE WHEN t.rule OPERATOR(pg_catalog.=) 'open';
+    PERFORM bsperm._bsperm_backstage_drop_policies(t.rel);
+    IF t.rule OPERATOR(pg_catalog.=) 'filter' THEN
+      EXECUTE pg_catalog.format('CREATE POLICY bsperm_read ON %s FOR SELECT USING (%s)', t.rel,
+                                pg_catalog.format(t.predicate, side, pg_catalog.quote_ident(t.table_name::text), helper));
+    ELSIF t.rule OPERATOR(pg_catalog.=) 'side' THEN
+      EXECUTE pg_catalog.format('CREATE POLICY bsperm_read ON %s FOR SELECT USING (%s)', t.rel,
+                                bsperm._bsperm_rls_predicate('entity', 'catalog.entity.read'));
+    END IF;
+    IF exempt_list IS NOT NULL THEN
+      EXECUTE pg_catalog.format('CREATE POLICY bsperm_exempt ON %s FOR ALL TO %s USING (true) WITH CHECK (true)',
+                                t.rel, exempt_list);
+    END IF;
+    EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t.rel);
+    -- not forced: the owner (Backstage) bypasses row security, as PostgreSQL lets owners do
+    EXECUTE pg_catalog.format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY', t.rel);
+    table_name := t.rel;
+    shows := t.shows;
+    RETURN NEXT;
+  END LOOP;
+  -- the policies read the side table with the reader's rights; it shows each role what it may read
+  EXECUTE pg_catalog.format('GRANT SELECT ON %s TO PUBLIC', side);
+  EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s(text, text) TO PUBLIC', helper);
+
+  -- entities with their relations to hidden entities, and the spec values
+  -- that name them, removed: what the relations table shows the reader
+  EXECUTE pg_catalog.format($v$
+    CREATE OR REPLACE VIEW %1$I.bsperm_entities_redacted WITH (security_invoker = true) AS
+    SELECT s.entity_id, s.entity_ref,
+           bsperm._bsperm_redact(s.entity,
+             ARRAY(SELECT r.type || ' ' || r.target_entity_ref FROM %1$I.relations r
+                    WHERE r.source_entity_ref OPERATOR(pg_catalog.=) s.entity_ref),
+             ARRAY(SELECT t.entity_ref::text FROM %2$s t
+                    WHERE t.entity_ref OPERATOR(pg_catalog.=) ANY (bsperm._bsperm_spec_refs(s.entity)))) AS entity
+      FROM %2$s s
+  $v$, catalog_schema, side);
+  EXECUTE pg_catalog.format('ALTER VIEW %I.bsperm_entities_redacted OWNER TO %I', catalog_schema, owner_oid::regrole);
+  EXECUTE pg_catalog.format('GRANT SELECT ON %I.bsperm_entities_redacted TO PUBLIC', catalog_schema);
+  EXECUTE pg_catalog.format('COMMENT ON VIEW %I.bsperm_entities_redacted IS %L', catalog_schema,
+    'bsperm: the entities the reader may read, with relations (and spec refs) to entities it may not read removed');
+  table_name := pg_catalog.format('%I.bsperm_entities_redacted', catalog_schema)::regclass;
+  shows := 'the entities the role may read, without relations or spec refs to entities it may not read';
+  RETURN NEXT;
+
+  INSERT INTO bsperm.backstage_catalogs AS b
+         (catalog_schema, final_entities, catalog_owner, final_entity_type, exempt_roles, invoker_views)
+  VALUES (nsp, fe, owner_oid, etype, exempt_roles, views)
+  ON CONFLICT ON CONSTRAINT backstage_catalogs_pkey DO UPDATE
+     SET final_entities = excluded.final_entities, catalog_owner = excluded.catalog_owner,
+         final_entity_type = excluded.final_entity_type, exempt_roles = excluded.exempt_roles,
+         invoker_views = (SELECT pg_catalog.array_agg(DISTINCT v) FROM pg_catalog.unnest(b.invoker_views OPERATOR(pg_catalog.||) excluded.invoker_views) v),
+         protected_at = pg_catalog.now();
+  -- decisions read users, groups and resources from the copy (doc/entity-source.md)
+  PERFORM bsperm._bsperm_entity_source_follow(side::regclass, 'entity', true);
+END $fn$;
+COMMENT ON FUNCTION public.bsperm_protect_backstage(name, regrole[]) IS
+  'protect the tables of a Backstage catalog with row-level security driven by bsperm decisions; the owning role (Backstage) and the named roles are exempt';
+
+CREATE FUNCTION public.bsperm_unprotect_backstage(catalog_schema name DEFAULT 'public')
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $fn$
+DECLARE
+  was bsperm.backstage_catalogs;
+  t record;
+  v regclass;
+BEGIN
+  PERFORM bsperm._bsperm_require_database_owner('unprotect a Backstage catalog');
+  SELECT b.* INTO was FROM bsperm.backstage_catalogs b
+    JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) b.catalog_schema
+   WHERE n.nspname OPERATOR(pg_catalog.=) bsperm_unprotect_backstage.catalog_schema;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'schema "%" holds no catalog protected by bsperm_protect_backstage', catalog_schema
+      USING ERRCODE = 'undefined_object';
+  END IF;
+  IF NOT pg_catalog.pg_has_role(current_user, was.catalog_owner::oid, 'USAGE') THEN
+    RAISE EXCEPTION 'must be owner of table %.final_entities', catalog_schema
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  FOR t IN SELECT c.oid::regclass AS rel FROM bsperm._bsperm_backstage_tables() k
+             JOIN pg_catalog.pg_class c ON c.relname OPERATOR(pg_catalog.=) k.table_name
+                  AND c.relnamespace OPERATOR(pg_catalog.=) was.catalog_schema
+            WHERE k.rule OPERATOR(pg_catalog.<>) 'open' LOOP
+    PERFORM bsperm._bsperm_backstage_drop_policies(t.rel);
+    EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', t.rel);
+  END LOOP;
+  FOREACH v IN ARRAY was.invoker_views LOOP
+    IF pg_catalog.to_regclass(v::text) IS NOT NULL THEN
+      EXECUTE pg_catalog.format('ALTER VIEW %s RESET (security_invoker)', v);
+    END IF;
+  END LOOP;
+  EXECUTE pg_catalog.format('DROP VIEW IF EXISTS %I.bsperm_entities_redacted', catalog_schema);
+  EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS bsperm_sync ON %I.final_entities', catalog_schema);
+  EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS bsperm_sync_truncate ON %I.final_entities', catalog_schema);
+  EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %I.bsperm_sync_entity()', catalog_schema);
+  EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %I.bsperm_relation_target_absent(text, text)', catalog_schema);
+  IF pg_catalog.to_regclass(pg_catalog.format('%I.bsperm_entities', catalog_schema)) IS NOT NULL THEN
+    PERFORM bsperm._bsperm_entity_source_follow(pg_catalog.format('%I.bsperm_entities', catalog_schema)::regclass, 'entity', false);
+  END IF;
+  EXECUTE pg_catalog.format('DROP TABLE IF EXISTS %I.bsperm_entities', catalog_schema);
+  DELETE FROM bsperm.backstage_catalogs b WHERE b.catalog_schema OPERATOR(pg_catalog.=) was.catalog_schema;
+END $fn$;
+COMMENT ON FUNCTION public.bsperm_unprotect_backstage(name) IS
+  'undo bsperm_protect_backstage: drop bsperm''s policies, triggers, functions and the jsonb copy, switch row security off again';
+
+
+-- ---- src/sql/45_rls_costs.sql as frozen in 0.2.0 (new in 0.2.0; @extschema@ written as public)
+-- bsperm install script, part 45: the per-row cost of @~.
+--
+-- A filter evaluated on a stored entity costs about 0.3-1 microseconds (the
+-- compound policies of bench/rls), as much as reading most of a page
+-- sequentially; with the default cost of a function (1, i.e. 0.0025 cost
+-- units) the planner would weigh filtering every row of a table against an
+-- index scan as if it were free, and scan half a table with the filter
+-- rather than recheck the rows the index finds.
+ALTER FUNCTION public.bsperm_filter_matches(jsonb, jsonb) COST 300;
+
+
+-- ---- src/sql/60_explain.sql as frozen in 0.2.0 (new in 0.2.0; @extschema@ written as public)
+-- bsperm install script, part 60: explanations of decisions, policy tests
+-- (doc/explain.md). The C side is src/pg/pg_explain.c and pg_policy_tests.c.
+
+CREATE FUNCTION public.bsperm_explain(permission text, resource_ref text DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'bsperm_explain'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION public.bsperm_explain(text, text) IS
+  'why the current identity gets the decision it gets: identity, roles and where they come from, lines and conditional policies considered, the rule that decided, criteria values on the resource; result equals bsperm_authorize';
+
+CREATE FUNCTION public.bsperm_explain_for(user_ref text, ownership_refs text[],
+  permission text, resource_ref text DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'bsperm_explain_for'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION public.bsperm_explain_for(text, text[], text, text) IS
+  'bsperm_explain for a named user (NULL ownership_refs: computed from the catalog); the owner and roles it grants EXECUTE only';
+REVOKE ALL ON FUNCTION public.bsperm_explain_for(text, text[], text, text) FROM PUBLIC;
+
+CREATE FUNCTION public.bsperm_explain_row(tbl regclass, entity_ref text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'bsperm_explain_row'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION public.bsperm_explain_row(regclass, text) IS
+  'why the current user does or does not see the row of a protected table whose entity has this ref; nothing about a row it cannot see';
+
+CREATE FUNCTION public.bsperm_test_policy(cases jsonb)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'bsperm_test_policy'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION public.bsperm_test_policy(jsonb) IS
+  'checks expected decisions ([{user, ownershipRefs, permission, resource|entity, expected}]): a WARNING per failing case, then an ERROR; returns the number of cases';
+REVOKE ALL ON FUNCTION public.bsperm_test_policy(jsonb) FROM PUBLIC;
+
+
+-- ---- src/sql/61_audit.sql as frozen in 0.2.0 (new in 0.2.0; @extschema@ written as public)
+-- bsperm install script, part 61: the decision audit log (doc/audit.md).
+-- The C side is src/pg/pg_audit.c.
+
+CREATE TABLE bsperm.audit_settings (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  enabled boolean NOT NULL DEFAULT false,
+  retention interval NOT NULL DEFAULT '30 days'
+    CHECK (retention OPERATOR(pg_catalog.>) '0'::pg_catalog.interval)
+);
+REVOKE ALL ON bsperm.audit_settings FROM PUBLIC;
+COMMENT ON TABLE bsperm.audit_settings IS
+  'at most one row (none: off): is the decision audit log on, and how long its rows are kept; changed by the owner only';
+
+-- Only a superuser or the owner of schema bsperm changes the setting, even
+-- if the table was granted: a role that can be audited must not be able to
+-- switch the log off.
+CREATE FUNCTION bsperm.audit_settings_check() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles r
+                  WHERE r.rolname OPERATOR(pg_catalog.=) current_user
+                    AND (r.rolsuper OR r.oid OPERATOR(pg_catalog.=)
+                         (SELECT n.nspowner FROM pg_catalog.pg_namespace n
+                           WHERE n.nspname OPERATOR(pg_catalog.=) 'bsperm'))) THEN
+    RAISE EXCEPTION 'only the owner of schema bsperm or a superuser may change bsperm.audit_settings'
+      USING ERRCODE = '42501';
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+REVOKE ALL ON FUNCTION bsperm.audit_settings_check() FROM PUBLIC;
+CREATE TRIGGER audit_settings_check BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
+  ON bsperm.audit_settings FOR EACH STATEMENT EXECUTE FUNCTION bsperm.audit_settings_check();
+ALTER TABLE bsperm.audit_settings ENABLE ALWAYS TRIGGER audit_settings_check;
+-- policy data: a change gives the policy a new version (20_policy.sql)
+CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON bsperm.audit_settings
+  FOR EACH STATEMENT EXECUTE FUNCTION bsperm.policy_changed();
+ALTER TABLE bsperm.audit_settings ENABLE ALWAYS TRIGGER policy_changed;
+CREATE TRIGGER policy_row_changed AFTER INSERT OR UPDATE OR DELETE ON bsperm.audit_settings
+  FOR EACH ROW EXECUTE FUNCTION bsperm.policy_row_changed();
+ALTER TABLE bsperm.audit_settings ENABLE REPLICA TRIGGER policy_row_changed;
+
+CREATE TABLE bsperm.decision_log (
+  decision_id uuid NOT NULL,  -- unique by construction (time and 74 random bits), not indexed
+  decided_at timestamptz NOT NULL,
+  session_role text NOT NULL,
+  acting_role text NOT NULL,
+  user_ref text,
+  permission text NOT NULL,
+  resource_ref text,
+  result text NOT NULL,
+  policy_version bigint NOT NULL,
+  via text NOT NULL
+);
+-- rows arrive in time order: a BRIN index finds old ones for retention and
+-- costs an insert almost nothing; no other index (each costs every decision)
+CREATE INDEX decision_log_decided_at ON bsperm.decision_log USING brin (decided_at);
+REVOKE ALL ON bsperm.decision_log FROM PUBLIC;
+COMMENT ON TABLE bsperm.decision_log IS
+  'one row per decision while bsperm.audit_settings.enabled; readable by the owner and roles it grants';
+
+-- both survive pg_dump / pg_restore
+SELECT pg_catalog.pg_extension_config_dump('bsperm.audit_settings', '');
+SELECT pg_catalog.pg_extension_config_dump('bsperm.decision_log', '');
+
 
 -------------------------------------------------------------------------------
 -- 5. The operator's estimator, event triggers, dumped configuration.

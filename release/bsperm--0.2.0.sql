@@ -678,9 +678,9 @@ DECLARE
   role_ref text;
   role_source text;
 BEGIN
-  CREATE TEMP TABLE IF NOT EXISTS pg_temp.bsperm_csv_lines (line integer, text text, type text, fields text[])
+  CREATE TEMP TABLE IF NOT EXISTS bsperm_csv_lines (line integer, text text, type text, fields text[])
     ON COMMIT DROP;
-  TRUNCATE pg_temp.bsperm_csv_lines;
+  TRUNCATE bsperm_csv_lines;
   FOR r IN SELECT * FROM @extschema@.bsperm_parse_rbac_csv(csv) LOOP
     why := r.error;
     IF why IS NULL THEN
@@ -706,7 +706,7 @@ BEGIN
         DETAIL = pg_catalog.format('Line %s is "%s".', r.line, r.text);
       CONTINUE;
     END IF;
-    INSERT INTO pg_temp.bsperm_csv_lines VALUES (r.line, r.text, r.type, r.fields);
+    INSERT INTO bsperm_csv_lines VALUES (r.line, r.text, r.type, r.fields);
   END LOOP;
 
   IF replace THEN
@@ -719,20 +719,20 @@ BEGIN
 
   INSERT INTO bsperm.roles (name, source)
     SELECT DISTINCT CASE WHEN l.type OPERATOR(pg_catalog.=) 'g' THEN l.fields[2] ELSE l.fields[1] END, 'csv-file'
-      FROM pg_temp.bsperm_csv_lines l
+      FROM bsperm_csv_lines l
      WHERE l.type OPERATOR(pg_catalog.=) 'g' OR pg_catalog.starts_with(l.fields[1], 'role:')
     ON CONFLICT (name) DO NOTHING;
   INSERT INTO bsperm.permission_policies (role, member, object, action, effect, source)
     SELECT CASE WHEN pg_catalog.starts_with(l.fields[1], 'role:') THEN l.fields[1] END,
            CASE WHEN NOT pg_catalog.starts_with(l.fields[1], 'role:') THEN l.fields[1] END,
            l.fields[2], l.fields[3], l.fields[4], 'csv-file'
-      FROM pg_temp.bsperm_csv_lines l WHERE l.type OPERATOR(pg_catalog.=) 'p'
+      FROM bsperm_csv_lines l WHERE l.type OPERATOR(pg_catalog.=) 'p'
     ON CONFLICT DO NOTHING;
   INSERT INTO bsperm.role_members (role, member, source)
     SELECT l.fields[2], l.fields[1], 'csv-file'
-      FROM pg_temp.bsperm_csv_lines l WHERE l.type OPERATOR(pg_catalog.=) 'g'
+      FROM bsperm_csv_lines l WHERE l.type OPERATOR(pg_catalog.=) 'g'
     ON CONFLICT DO NOTHING;
-  SELECT pg_catalog.count(*) INTO applied FROM pg_temp.bsperm_csv_lines;
+  SELECT pg_catalog.count(*) INTO applied FROM bsperm_csv_lines;
 
   -- roles the file created and nothing names any more
   DELETE FROM bsperm.roles ro
@@ -741,7 +741,7 @@ BEGIN
      AND NOT EXISTS (SELECT FROM bsperm.permission_policies p WHERE p.role OPERATOR(pg_catalog.=) ro.name)
      AND NOT EXISTS (SELECT FROM bsperm.conditional_policies c WHERE c.role OPERATOR(pg_catalog.=) ro.name)
      AND NOT EXISTS (SELECT FROM bsperm.policy_config pc WHERE pc.default_role OPERATOR(pg_catalog.=) ro.name);
-  DROP TABLE pg_temp.bsperm_csv_lines;
+  DROP TABLE bsperm_csv_lines;
   RETURN applied;
 END
 $fn$;

@@ -6,9 +6,10 @@ The format (doc/development.md, "Examples in the docs"):
     database where CREATE EXTENSION bsperm has run (nothing else: no
     search_path, no roles; roles a file creates are dropped afterwards);
   - a ```text block that follows a ```sql block (only blank lines between) is
-    the exact output psql prints for it: psql -X -q (no command tags), aligned
-    output, NOTICEs and ERRORs as psql prints them ("psql:<stdin>:N: " removed);
-    trailing spaces and leading/trailing blank lines are not compared;
+    the exact output psql prints for it: psql -X, aligned output, NOTICEs and
+    ERRORs as psql prints them ("psql:<stdin>:N: " removed); command tags
+    (BEGIN, INSERT 0 1, ...) may be shown or not, they are not compared, nor
+    trailing spaces and leading/trailing blank lines;
   - a ```sql block without a ```text block must run without an ERROR;
   - a ```sql block whose first line is "-- not run: REASON" is shown, not run
     (the reason is printed with the results);
@@ -80,8 +81,17 @@ def examples(path):
     return res
 
 
+# psql's command tags ("BEGIN", "INSERT 0 1", "CREATE TABLE"): a doc may show
+# them (psql's default) or not (psql -q); they are not compared
+TAG = re.compile(r'^(BEGIN|COMMIT|ROLLBACK|START TRANSACTION|SAVEPOINT|RELEASE|SET|RESET|SHOW|DO|LOAD|'
+                 r'GRANT|REVOKE|GRANT ROLE|REVOKE ROLE|ANALYZE|VACUUM|CHECKPOINT|DISCARD ALL|PREPARE|PREPARE TRANSACTION|'
+                 r'DEALLOCATE|LISTEN|NOTIFY|TRUNCATE TABLE|COMMENT|'
+                 r'(INSERT \d+|COPY|UPDATE|DELETE|SELECT|MERGE|FETCH|MOVE) \d+|'
+                 r'(CREATE|ALTER|DROP) [A-Z][A-Z ]*)$')
+
+
 def norm(lines):
-    lines = [l.rstrip() for l in lines]
+    lines = [l.rstrip() for l in lines if not TAG.match(l.rstrip())]
     while lines and not lines[0]:
         lines.pop(0)
     while lines and not lines[-1]:
@@ -91,7 +101,7 @@ def norm(lines):
 
 def psql(db, sql):
     env = dict(os.environ, PGOPTIONS='')
-    return subprocess.run(['psql', '-X', '-q', '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=0'],
+    return subprocess.run(['psql', '-X', '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=0'],
                           input=sql, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, env=env).stdout
 
@@ -127,7 +137,7 @@ def run_file(path, counts):
         parts[k] = rest[:pos]
         rest = rest[pos + len(m) + 1:]
     setup = parts.get(-1)
-    if setup is None or setup.strip():
+    if setup is None or norm(setup.split('\n')):
         counts[1] += 1
         print(f'not ok - {path}: CREATE EXTENSION bsperm in a fresh database\n#   {setup!r}')
     for k, (line, body, expected, reason) in enumerate(ex):
