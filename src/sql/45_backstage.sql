@@ -95,10 +95,16 @@ REVOKE ALL ON bsperm.backstage_catalogs FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON bsperm.backstage_catalogs TO PUBLIC;
 ALTER TABLE bsperm.backstage_catalogs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read_all ON bsperm.backstage_catalogs FOR SELECT USING (true);
--- only a role with the catalog owner's privileges writes its row (the calls check more)
+-- only a role with the privileges of the owner of the catalog's final_entities
+-- writes its row, and the row must name that table's real owner and schema
+-- (a row is what bsperm_unprotect_backstage undoes)
 CREATE POLICY owner_writes ON bsperm.backstage_catalogs FOR ALL
   USING (pg_catalog.pg_has_role(current_user, catalog_owner::pg_catalog.oid, 'USAGE'))
-  WITH CHECK (pg_catalog.pg_has_role(current_user, catalog_owner::pg_catalog.oid, 'USAGE'));
+  WITH CHECK (pg_catalog.pg_has_role(current_user, catalog_owner::pg_catalog.oid, 'USAGE')
+              AND EXISTS (SELECT FROM pg_catalog.pg_class c
+                           WHERE c.oid OPERATOR(pg_catalog.=) final_entities::pg_catalog.oid
+                             AND c.relowner OPERATOR(pg_catalog.=) catalog_owner::pg_catalog.oid
+                             AND c.relnamespace OPERATOR(pg_catalog.=) catalog_schema::pg_catalog.oid));
 COMMENT ON TABLE bsperm.backstage_catalogs IS
   'Backstage catalog schemas protected by bsperm_protect_backstage';
 
@@ -332,9 +338,10 @@ BEGIN
     END IF;
   END LOOP;
 
-  -- views that read the catalog as a role that bypasses row security would
-  -- show every row: they are switched to the reader's rights
-  FOR r IN SELECT DISTINCT v.oid::regclass AS view, v.relkind, v.reloptions
+  -- views that read the catalog as a role that bypasses row security (the
+  -- owner and its members, superusers, BYPASSRLS and exempt roles) would show
+  -- every row: they are switched to the reader's rights
+  FOR r IN SELECT DISTINCT v.oid::regclass AS view, v.relkind, v.reloptions, v.relowner
              FROM pg_catalog.pg_rewrite w
              JOIN pg_catalog.pg_class v ON v.oid OPERATOR(pg_catalog.=) w.ev_class
              JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::regclass
@@ -350,7 +357,11 @@ BEGIN
               HINT = 'Drop it, or make it a view.';
     END IF;
     IF NOT coalesce('security_invoker=true' OPERATOR(pg_catalog.=) ANY (r.reloptions)
-                    OR 'security_invoker=on' OPERATOR(pg_catalog.=) ANY (r.reloptions), false) THEN
+                    OR 'security_invoker=on' OPERATOR(pg_catalog.=) ANY (r.reloptions), false)
+       AND (pg_catalog.pg_has_role(r.relowner, owner_oid, 'USAGE')
+            OR r.relowner OPERATOR(pg_catalog.=) ANY (exempt_roles::oid[])
+            OR EXISTS (SELECT FROM pg_catalog.pg_roles a WHERE a.oid OPERATOR(pg_catalog.=) r.relowner
+                         AND (a.rolsuper OR a.rolbypassrls))) THEN
       EXECUTE pg_catalog.format('ALTER VIEW %s SET (security_invoker = true)', r.view);
       views := views OPERATOR(pg_catalog.||) r.view;
     END IF;

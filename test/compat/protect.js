@@ -429,6 +429,15 @@ async function main() {
   await bi.query(`CREATE TABLE bi.fake (entity_id text, entity_ref text, final_entity text)`);
   await expectError('an untrusted role cannot attach bsperm\'s sync trigger to its own table',
     () => bi.query(`CREATE TRIGGER t AFTER INSERT ON bi.fake FOR EACH ROW EXECUTE FUNCTION public.bsperm_sync_entity()`), '42501');
+  await expectError('an untrusted role cannot forge a row of bsperm.backstage_catalogs (what unprotecting undoes)',
+    () => bi.query(`INSERT INTO bsperm.backstage_catalogs (catalog_schema, final_entities, catalog_owner, final_entity_type, invoker_views)
+                    VALUES ('bi', 'public.final_entities', '${BI}', 'text', ARRAY['public.location_update_log_latest']::regclass[])`), '42501');
+  await bi.query(`CREATE VIEW bi.my_search AS SELECT * FROM public.search`);
+  await owner.query(`SELECT count(*) FROM bsperm_protect_backstage('public', ARRAY['${EXEMPT}']::regrole[])`);
+  const mine = await bi.query(`SELECT (SELECT count(*) FROM bi.my_search)::int a, (SELECT count(*) FROM public.search)::int b,
+                                      (SELECT reloptions FROM pg_class WHERE oid = 'bi.my_search'::regclass) o`);
+  check('a view the untrusted role owns is left alone and filtered as its owner', mine.rows[0].a === mine.rows[0].b && mine.rows[0].o === null,
+    JSON.stringify(mine.rows[0]));
   await owner.query(`INSERT INTO locations (id, type, target, location_entity_ref) SELECT gen_random_uuid(), 'url', 'x', 'location:default/x' WHERE false`);
   await owner.query(`INSERT INTO location_update_log (status, message, location_id, entity_name)
                      SELECT 'fail', 'secret ' || target, id, 'x' FROM locations LIMIT 3`);
