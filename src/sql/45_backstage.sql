@@ -35,6 +35,22 @@
 -- Everything here runs with the caller's rights (CREATE POLICY needs the
 -- table owner's); the caller must be the database owner or a superuser.
 
+-- True when the current identity's decision for the permission is ALLOW; folded
+-- while a query is planned like bsperm_rls_check (src/pg/pg_rls.c).  Every
+-- policy below starts with it: "bsperm_rls_allows(p) OR <subquery>" is true
+-- under ALLOW, with no subquery and nothing per row.
+CREATE FUNCTION bsperm.bsperm_rls_allows_support(internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'bsperm_rls_allows_support'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bsperm.bsperm_rls_allows(permission text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'bsperm_rls_allows'
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE
+SUPPORT bsperm.bsperm_rls_allows_support;
+COMMENT ON FUNCTION bsperm.bsperm_rls_allows(text) IS
+  'true when the current identity''s decision for the permission is ALLOW (folded while a query is planned)';
+
 -- What bsperm knows of the catalog's tables: per table, how rows are shown to
 -- roles that are not exempt, the columns that must exist, and the policy.
 --   rule 'filter': visible when the predicate holds (%1$s is the side table,
@@ -47,8 +63,10 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
   VALUES
+  -- an array of the visible ids, so that a selective decision reads the few
+  -- rows it allows by primary key (a sublink in a policy is never a join)
   ('final_entities'::name, 'filter', '{entity_id,entity_ref,final_entity}'::name[],
-   'EXISTS (SELECT FROM %1$s s WHERE s.entity_id OPERATOR(pg_catalog.=) %2$s.entity_id)',
+   '%2$s.entity_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT s.entity_id FROM %1$s s))',
    'rows whose entity the role may read (catalog.entity.read)'),
   ('search', 'filter', '{entity_id,key,value}',
    'EXISTS (SELECT FROM %1$s s WHERE s.entity_id OPERATOR(pg_catalog.=) %2$s.entity_id)',
@@ -292,6 +310,15 @@ BEGIN
             DETAIL = pg_catalog.format('The catalog''s tables are owned by %s.', owner_oid::regrole),
             HINT = 'Call bsperm_protect_backstage as a superuser or as the role that owns the catalog''s tables.';
   END IF;
+  SELECT k.table_name INTO missing FROM pg_catalog.unnest('{refresh_state,search,relations}'::name[]) k(table_name)
+   WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp
+                       AND c.relname OPERATOR(pg_catalog.=) k.table_name AND c.relkind IN ('r', 'p'))
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'schema "%" holds no Backstage catalog: table % is missing', catalog_schema, missing
+      USING ERRCODE = 'undefined_table',
+            DETAIL = 'Backstage''s catalog has final_entities, refresh_state, search and relations.';
+  END IF;
   side := pg_catalog.format('%I.bsperm_entities', catalog_schema);
   helper := pg_catalog.format('%I.bsperm_relation_target_absent', catalog_schema);
   sync_fn := pg_catalog.format('%I.bsperm_sync_entity', catalog_schema);
@@ -469,7 +496,8 @@ BEGIN
     CONTINUE WHEN t.rule OPERATOR(pg_catalog.=) 'open';
     PERFORM bsperm._bsperm_backstage_drop_policies(t.rel);
     IF t.rule OPERATOR(pg_catalog.=) 'filter' THEN
-      EXECUTE pg_catalog.format('CREATE POLICY bsperm_read ON %s FOR SELECT USING (%s)', t.rel,
+      EXECUTE pg_catalog.format('CREATE POLICY bsperm_read ON %s FOR SELECT USING (bsperm.bsperm_rls_allows(%L) OR (%s))',
+                                t.rel, 'catalog.entity.read',
                                 pg_catalog.format(t.predicate, side, pg_catalog.quote_ident(t.table_name::text), helper));
     ELSIF t.rule OPERATOR(pg_catalog.=) 'side' THEN
       EXECUTE pg_catalog.format('CREATE POLICY bsperm_read ON %s FOR SELECT USING (%s)', t.rel,

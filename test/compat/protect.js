@@ -43,7 +43,8 @@ const OWNER = 'bsperm_bs_catalog';      // Backstage's role: owns the database a
 const BI = 'bsperm_bs_bi';              // a BI tool mapped to user:default/alice
 const ANON = 'bsperm_bs_anon';          // granted SELECT, mapped to nobody
 const EXEMPT = 'bsperm_bs_replica';     // named exempt by the protecting call
-const ROLES = [OWNER, BI, ANON, EXEMPT];
+const ADMIN = 'bsperm_bs_admin';        // mapped to a Backstage superuser: ALLOW
+const ROLES = [OWNER, BI, ANON, EXEMPT, ADMIN];
 const SOURCE_KEY = 'bsperm-test-provider';
 const logger = { debug() {}, info() {}, warn() {}, error() {}, child() { return logger; } };
 
@@ -214,6 +215,8 @@ async function checkVisibility(label, su, roles) {
     sameSet(`${label}: ${table} as the role mapped to alice`, await rowsOf(roles.bi, table), want[table]);
     sameSet(`${label}: ${table} as an anonymous role`, await rowsOf(roles.anon, table), []);
     sameSet(`${label}: ${table} as the exempt role`, await rowsOf(roles.exempt, table), all);
+    sameSet(`${label}: ${table} as a role whose decision is ALLOW`, await rowsOf(roles.admin, table),
+      ['stitch_queue', 'location_update_log'].includes(table) ? [] : all);
     sameSet(`${label}: ${table} as Backstage's role`, await rowsOf(roles.owner, table), all);
   }
   return want;
@@ -303,7 +306,7 @@ async function main() {
   await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
   for (const r of ROLES) await admin.query(`DROP ROLE IF EXISTS ${r}`);
   await admin.query(`CREATE ROLE ${OWNER} LOGIN`);
-  for (const r of [BI, ANON, EXEMPT]) await admin.query(`CREATE ROLE ${r} LOGIN`);
+  for (const r of [BI, ANON, EXEMPT, ADMIN]) await admin.query(`CREATE ROLE ${r} LOGIN`);
   await admin.query(`CREATE DATABASE ${DB} OWNER ${OWNER} TEMPLATE template0 ENCODING 'UTF8'`);
 
   const su = await client(DB, process.env.PGUSER || 'postgres');
@@ -314,7 +317,9 @@ async function main() {
   await su.query(`INSERT INTO bsperm.conditional_policies (role, plugin_id, resource_type, permissions, conditions)
                   VALUES ('role:default/everyone', 'catalog', 'catalog-entity', '{catalog.entity.read}', $1)`,
   [JSON.stringify(READ_CONDITIONS)]);
-  await su.query(`INSERT INTO bsperm.role_users VALUES ('${BI}', 'user:default/alice'), ('${EXEMPT}', 'user:default/replica')`);
+  await su.query(`INSERT INTO bsperm.role_users VALUES ('${BI}', 'user:default/alice'), ('${EXEMPT}', 'user:default/replica'),
+                  ('${ADMIN}', 'user:default/admin')`);
+  await su.query(`INSERT INTO bsperm.superusers VALUES ('user:default/admin')`);
 
   // ---- Backstage builds its catalog (migrations and ingestion as its own role)
   const all = generateEntities(SEED, { counts: { Group: 30, User: 80, Component: 160, API: 60, System: 20, Domain: 8, Resource: 30, Template: 12, Location: 4 } })
@@ -329,7 +334,7 @@ async function main() {
   check('ingestion, processing and stitching before protection', errors.length === 0, errors.slice(0, 3).join('; '));
 
   // some access to grant, as platform teams do for BI tools
-  await su.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${BI}, ${ANON}, ${EXEMPT}`);
+  await su.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${BI}, ${ANON}, ${EXEMPT}, ${ADMIN}`);
   await su.query(`GRANT INSERT, UPDATE, DELETE ON final_entities, search, relations TO ${BI}`);
 
   // ---- the call, by the database owner (Backstage's role, not a superuser)
@@ -339,10 +344,10 @@ async function main() {
     ['final_entities', 'search', 'refresh_state', 'refresh_keys', 'relations', 'refresh_state_references', 'locations',
       'stitch_queue', 'location_update_log', 'bsperm_entities', 'bsperm_entities_redacted'].every(t => res.rows.some(r => r.table_name === t)),
     res.rows.map(r => r.table_name).join(', '));
-  await su.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${BI}, ${ANON}, ${EXEMPT}`);
+  await su.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${BI}, ${ANON}, ${EXEMPT}, ${ADMIN}`);
   await checkCopy('after the call', owner);
 
-  const roles = { owner, bi: await client(DB, BI), anon: await client(DB, ANON), exempt: await client(DB, EXEMPT) };
+  const roles = { owner, bi: await client(DB, BI), anon: await client(DB, ANON), exempt: await client(DB, EXEMPT), admin: await client(DB, ADMIN) };
   const want = await checkVisibility('after the call', su, roles);
   check('alice reads some but not all entities', want.final_entities.length > 0 &&
     want.final_entities.length < (await rowsOf(su, 'final_entities')).length, `${want.final_entities.length} entities`);
@@ -482,7 +487,7 @@ async function main() {
     JSON.stringify(left));
   sameSet('after unprotecting, the granted role reads final_entities as before', await rowsOf(bi, 'final_entities'), await rowsOf(su, 'final_entities'));
 
-  for (const c of [owner, roles.bi, roles.anon, roles.exempt, su]) await c.end();
+  for (const c of [owner, roles.bi, roles.anon, roles.exempt, roles.admin, su]) await c.end();
   await knex.destroy();
   if (!KEEP) {
     await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
