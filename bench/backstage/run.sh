@@ -6,7 +6,8 @@
 # writes on the protected catalog against the unprotected one.  Medians of
 # BENCH_ROUNDS interleaved rounds (default 7); the write rounds run pgbench for
 # BENCH_BACKSTAGE_SECS seconds each (default 10).  BENCH_BACKSTAGE_REUSE=1 keeps the
-# data of the last run (one size) and only protects it anew.
+# data of the last run (one size) and only protects it anew; BENCH_BACKSTAGE_WRITES=0
+# measures the reads only.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 DB="${1:-bsperm_bench}"
@@ -77,6 +78,7 @@ for n in ${BENCH_BACKSTAGE_SIZES:-100000}; do
 	        WHERE p.name LIKE '%.protected' ORDER BY 1"
 
 	# writes: the stitcher's statements as Backstage's role, rounds interleaved
+	[ "${BENCH_BACKSTAGE_WRITES:-1}" = 0 ] && continue
 	$P -c "TRUNCATE public.bench_bs_rt"
 	for ((r = 1; r <= ROUNDS; r++)); do
 		for w in stitch insert; do
@@ -87,6 +89,7 @@ for n in ${BENCH_BACKSTAGE_SIZES:-100000}; do
 			done
 		done
 	done
+	$P -v n="$n" -f "$HERE/restore.sql" >/dev/null
 	echo "-- writes: stitches per second, Backstage's role (medians of $ROUNDS rounds of ${SECS}s, one client)"
 	$P -c "WITH m AS (SELECT name, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) tps FROM public.bench_bs_rt GROUP BY name)
 	       SELECT split_part(u.name, '.', 1) AS write, round(u.tps::numeric, 1) AS unprotected_tps, round(p.tps::numeric, 1) AS protected_tps,

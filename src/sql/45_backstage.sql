@@ -63,32 +63,34 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
   VALUES
-  -- an array of the visible ids, so that a selective decision reads the few
-  -- rows it allows by primary key (a sublink in a policy is never a join)
+  -- "= ANY (ARRAY(SELECT ...))": the copy's GIN index finds the visible
+  -- entities once per query (an initplan), and the table's own index on the
+  -- column fetches their rows (a subquery in a policy is never made a join:
+  -- an EXISTS would be asked of every row of the table)
   ('final_entities'::name, 'filter', '{entity_id,entity_ref,final_entity}'::name[],
-   '%2$s.entity_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT s.entity_id FROM %1$s s))',
+   '%2$s.entity_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT s.entity_id::text FROM %1$s s))',
    'rows whose entity the role may read (catalog.entity.read)'),
   ('search', 'filter', '{entity_id,key,value}',
-   'EXISTS (SELECT FROM %1$s s WHERE s.entity_id OPERATOR(pg_catalog.=) %2$s.entity_id)',
+   '%2$s.entity_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT s.entity_id::text FROM %1$s s))',
    'rows whose entity the role may read'),
   ('refresh_state', 'filter', '{entity_id,entity_ref,unprocessed_entity,processed_entity,errors}',
-   'EXISTS (SELECT FROM %1$s s WHERE s.entity_id OPERATOR(pg_catalog.=) %2$s.entity_id)',
+   '%2$s.entity_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT s.entity_id::text FROM %1$s s))',
    'rows whose (stitched) entity the role may read; entities not stitched yet are hidden'),
   ('refresh_keys', 'filter', '{entity_id,key}',
-   'EXISTS (SELECT FROM %1$s s WHERE s.entity_id OPERATOR(pg_catalog.=) %2$s.entity_id)',
+   '%2$s.entity_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT s.entity_id::text FROM %1$s s))',
    'rows whose entity the role may read'),
   ('relations', 'filter', '{originating_entity_id,source_entity_ref,type,target_entity_ref}',
-   'EXISTS (SELECT FROM %1$s s WHERE s.entity_ref OPERATOR(pg_catalog.=) %2$s.source_entity_ref)'
+   '%2$s.source_entity_ref OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT s.entity_ref::text FROM %1$s s))'
    ' AND (EXISTS (SELECT FROM %1$s t WHERE t.entity_ref OPERATOR(pg_catalog.=) %2$s.target_entity_ref)'
    ' OR %3$s(%2$s.source_entity_ref, %2$s.target_entity_ref))',
    'rows whose source the role may read and whose target it may read or is not in the catalog'),
   ('refresh_state_references', 'filter', '{source_key,source_entity_ref,target_entity_ref}',
-   'EXISTS (SELECT FROM %1$s t WHERE t.entity_ref OPERATOR(pg_catalog.=) %2$s.target_entity_ref)'
+   '%2$s.target_entity_ref OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT s.entity_ref::text FROM %1$s s))'
    ' AND (%2$s.source_entity_ref IS NULL'
    ' OR EXISTS (SELECT FROM %1$s s WHERE s.entity_ref OPERATOR(pg_catalog.=) %2$s.source_entity_ref))',
    'rows whose target (and source entity, if any) the role may read'),
   ('locations', 'filter', '{id,type,target,location_entity_ref}',
-   'EXISTS (SELECT FROM %1$s s WHERE s.entity_ref OPERATOR(pg_catalog.=) %2$s.location_entity_ref)',
+   '%2$s.location_entity_ref OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT s.entity_ref::text FROM %1$s s))',
    'rows whose Location entity the role may read'),
   ('stitch_queue', 'hidden', '{entity_ref}', NULL, 'nothing (bookkeeping of the stitcher)'),
   ('location_update_log', 'hidden', '{}', NULL, 'nothing (legacy log of location updates)'),
