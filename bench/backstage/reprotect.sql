@@ -6,4 +6,5 @@ DROP EXTENSION bsperm CASCADE;
 DROP TABLE IF EXISTS bs_prot.bsperm_entities CASCADE;
 DROP FUNCTION IF EXISTS bs_prot.bsperm_sync_entity() CASCADE;
 DROP FUNCTION IF EXISTS bs_prot.bsperm_relation_target_absent(text, text) CASCADE;
+DROP FUNCTION IF EXISTS bs_prot.bsperm_absent_targets() CASCADE;
 CREATE EXTENSION bsperm;

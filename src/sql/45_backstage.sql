@@ -81,8 +81,8 @@ AS $$
    'rows whose entity the role may read'),
   ('relations', 'filter', '{originating_entity_id,source_entity_ref,type,target_entity_ref}',
    '%2$s.source_entity_ref OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT s.entity_ref::text FROM %1$s s))'
-   ' AND (EXISTS (SELECT FROM %1$s t WHERE t.entity_ref OPERATOR(pg_catalog.=) %2$s.target_entity_ref)'
-   ' OR %3$s(%2$s.source_entity_ref, %2$s.target_entity_ref))',
+   ' AND (%2$s.target_entity_ref::text IN (SELECT t.entity_ref::text FROM %1$s t)'
+   ' OR %2$s.target_entity_ref::text IN (SELECT a FROM %3$s() a))',
    'rows whose source the role may read and whose target it may read or is not in the catalog'),
   ('refresh_state_references', 'filter', '{source_key,source_entity_ref,target_entity_ref}',
    '%2$s.target_entity_ref OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT s.entity_ref::text FROM %1$s s))'
@@ -322,7 +322,7 @@ BEGIN
             DETAIL = 'Backstage''s catalog has final_entities, refresh_state, search and relations.';
   END IF;
   side := pg_catalog.format('%I.bsperm_entities', catalog_schema);
-  helper := pg_catalog.format('%I.bsperm_relation_target_absent', catalog_schema);
+  helper := pg_catalog.format('%I.bsperm_absent_targets', catalog_schema);
   sync_fn := pg_catalog.format('%I.bsperm_sync_entity', catalog_schema);
   SELECT * INTO prev FROM bsperm.backstage_catalogs b WHERE b.catalog_schema OPERATOR(pg_catalog.=) nsp;
 
@@ -462,27 +462,25 @@ BEGIN
         WHERE f.final_entity IS NOT NULL', side, catalog_schema);
   EXECUTE pg_catalog.format('ANALYZE %s', side);
 
-  -- Is a relation's target absent from the catalog?  Asked only for a
-  -- relation the caller may see the source of and that exists, so the
-  -- answer tells nothing a visible row of relations would not: it is no
-  -- oracle for the existence of hidden entities.  Runs as the catalog's
-  -- owner, whom row security does not filter.
+  -- The targets absent from the catalog of the relations whose source the
+  -- caller may read: what the visible rows of relations show anyway, so it
+  -- is no oracle for the existence of hidden entities.  The relations policy
+  -- asks it once per query (a hashed subplan).  Runs as the catalog's owner,
+  -- whom row security does not filter, and tests the sources itself.
   EXECUTE pg_catalog.format($h$
-    CREATE OR REPLACE FUNCTION %1$s(source_ref text, target_ref text) RETURNS boolean
-    LANGUAGE sql STABLE STRICT SECURITY DEFINER PARALLEL UNSAFE
+    CREATE OR REPLACE FUNCTION %1$s() RETURNS SETOF text
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
     AS $body$
-      SELECT NOT EXISTS (SELECT FROM %2$s t WHERE t.entity_ref OPERATOR(pg_catalog.=) target_ref)
-         AND EXISTS (SELECT FROM %3$I.relations r
-                      WHERE r.source_entity_ref OPERATOR(pg_catalog.=) source_ref
-                        AND r.target_entity_ref OPERATOR(pg_catalog.=) target_ref)
-         AND EXISTS (SELECT FROM %2$s s WHERE s.entity_ref OPERATOR(pg_catalog.=) source_ref
-                        AND %4$s)
+      SELECT DISTINCT r.target_entity_ref::text FROM %3$I.relations r
+       WHERE r.source_entity_ref::text OPERATOR(pg_catalog.=) ANY (ARRAY(
+               SELECT s.entity_ref::text FROM %2$s s WHERE %4$s))
+         AND NOT EXISTS (SELECT FROM %2$s t WHERE t.entity_ref OPERATOR(pg_catalog.=) r.target_entity_ref)
     $body$
   $h$, helper, side, catalog_schema, bsperm._bsperm_rls_predicate('entity', 'catalog.entity.read'));
-  EXECUTE pg_catalog.format('ALTER FUNCTION %s(text, text) OWNER TO %I', helper, owner_oid::regrole);
-  EXECUTE pg_catalog.format('COMMENT ON FUNCTION %s(text, text) IS %L', helper,
-    'bsperm: true when the relation source -> target exists, the caller may read its source, and its target is not in the catalog');
+  EXECUTE pg_catalog.format('ALTER FUNCTION %s() OWNER TO %I', helper, owner_oid::regrole);
+  EXECUTE pg_catalog.format('COMMENT ON FUNCTION %s() IS %L', helper,
+    'bsperm: the targets absent from the catalog of relations whose source the caller may read');
 
   SELECT pg_catalog.string_agg(pg_catalog.quote_ident(x::text), ', ') INTO exempt_list
     FROM pg_catalog.unnest(exempt_roles) x;
@@ -518,7 +516,7 @@ BEGIN
   END LOOP;
   -- the policies read the side table with the reader's rights; it shows each role what it may read
   EXECUTE pg_catalog.format('GRANT SELECT ON %s TO PUBLIC', side);
-  EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s(text, text) TO PUBLIC', helper);
+  EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s() TO PUBLIC', helper);
 
   -- entities with their relations to hidden entities, and the spec values
   -- that name them, removed: what the relations table shows the reader
@@ -592,6 +590,7 @@ BEGIN
   EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS bsperm_sync_truncate ON %I.final_entities', catalog_schema);
   EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %I.bsperm_sync_entity()', catalog_schema);
   EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %I.bsperm_relation_target_absent(text, text)', catalog_schema);
+  EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %I.bsperm_absent_targets()', catalog_schema);
   EXECUTE pg_catalog.format('DROP TABLE IF EXISTS %I.bsperm_entities', catalog_schema);
   DELETE FROM bsperm.backstage_catalogs b WHERE b.catalog_schema OPERATOR(pg_catalog.=) was.catalog_schema;
 END $fn$;
