@@ -586,11 +586,11 @@ BEGIN
     END IF;
   END LOOP;
   EXECUTE pg_catalog.format('DROP VIEW IF EXISTS %I.bsperm_entities_redacted', catalog_schema);
+  EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %I.bsperm_absent_targets()', catalog_schema);
   EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS bsperm_sync ON %I.final_entities', catalog_schema);
   EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS bsperm_sync_truncate ON %I.final_entities', catalog_schema);
   EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %I.bsperm_sync_entity()', catalog_schema);
   EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %I.bsperm_relation_target_absent(text, text)', catalog_schema);
-  EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %I.bsperm_absent_targets()', catalog_schema);
   EXECUTE pg_catalog.format('DROP TABLE IF EXISTS %I.bsperm_entities', catalog_schema);
   DELETE FROM bsperm.backstage_catalogs b WHERE b.catalog_schema OPERATOR(pg_catalog.=) was.catalog_schema;
 END $fn$;
