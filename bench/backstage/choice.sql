@@ -11,7 +11,7 @@
 -- count (medians of 5), and whether Backstage's later migration of the column
 -- to jsonb (ALTER COLUMN ... TYPE jsonb) still runs.
 \set ON_ERROR_STOP 1
-SET client_min_messages = warning;
+SET client_min_messages = error;   -- (bsperm_set_user warns inside DO: it lasts the statement, which is the DO)
 DROP SCHEMA IF EXISTS ch_copy, ch_expr, ch_gen CASCADE;
 DELETE FROM bsperm.backstage_catalogs WHERE catalog_schema::text LIKE 'ch_%';
 DO $$ BEGIN
@@ -55,6 +55,13 @@ GRANT USAGE ON SCHEMA ch_copy, ch_expr, ch_gen TO bench_bs_bi;
 GRANT SELECT ON ALL TABLES IN SCHEMA ch_copy, ch_expr, ch_gen TO bench_bs_bi;
 VACUUM ANALYZE ch_copy.final_entities, ch_copy.bsperm_entities, ch_expr.final_entities, ch_gen.final_entities;
 INSERT INTO bsperm.superusers VALUES ('user:default/admin') ON CONFLICT DO NOTHING;
+-- alice's read permission: what her groups own (as protect.sql)
+DELETE FROM bsperm.conditional_policies; DELETE FROM bsperm.roles; DELETE FROM bsperm.policy_config;
+INSERT INTO bsperm.roles VALUES ('role:default/everyone', 'all users');
+INSERT INTO bsperm.policy_config (default_role) VALUES ('role:default/everyone');
+INSERT INTO bsperm.conditional_policies (role, plugin_id, resource_type, permissions, conditions)
+  VALUES ('role:default/everyone', 'catalog', 'catalog-entity', '{catalog.entity.read}',
+          '{"rule":"IS_ENTITY_OWNER","resourceType":"catalog-entity","params":{"claims":["$ownerRefs"]}}');
 
 -- storage beyond final_entities' own heap and keys
 INSERT INTO ch_rt
