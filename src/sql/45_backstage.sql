@@ -20,11 +20,13 @@
 --   bsperm GIN index.  Its read policy is the ordinary bsperm check,
 --   bsperm_rls_check(entity, 'catalog.entity.read'), which the planner folds
 --   into true / false / an index condition (src/pg/pg_rls.c): the existing
---   row-security machinery, unchanged.  Every other table's policy asks
---   whether the side table shows the row's entity ("EXISTS (SELECT FROM
---   bsperm_entities s WHERE s.entity_id = search.entity_id)"), so the side
---   table's own policy filters it.  No policy, index or trigger refers to
---   final_entity itself, so Backstage's migration of that column to jsonb
+--   row-security machinery, unchanged.  Every other table's policy asks the
+--   side table for the visible entities as an array its own index answers
+--   ("search.entity_id = ANY (ARRAY(SELECT s.entity_id FROM bsperm_entities s))":
+--   a subquery in a policy is never made a join), after
+--   bsperm_rls_allows(permission), which folds to true under ALLOW.  No
+--   policy, index or trigger refers to final_entity itself, so Backstage's
+--   migration of that column to jsonb
 --   (ALTER COLUMN ... TYPE) is not blocked; the trigger casts with ::jsonb,
 --   which reads text and is a no-op on jsonb.
 --
@@ -54,7 +56,7 @@ COMMENT ON FUNCTION bsperm.bsperm_rls_allows(text) IS
 -- What bsperm knows of the catalog's tables: per table, how rows are shown to
 -- roles that are not exempt, the columns that must exist, and the policy.
 --   rule 'filter': visible when the predicate holds (%1$s is the side table,
---                  %2$s the table itself, %3$s the relation-target helper)
+--                  %2$s the table itself, %3$s bsperm_absent_targets)
 --   rule 'hidden': no row is visible (only exempt roles see rows)
 --   rule 'open':   no entity content; left as it is
 CREATE FUNCTION bsperm._bsperm_backstage_tables()
