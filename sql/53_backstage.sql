@@ -83,7 +83,7 @@ SELECT bsperm_protect_backstage('catalog');
 WITH u AS (UPDATE catalog.final_entities SET final_entity = NULL RETURNING 1) SELECT count(*) AS updated FROM u;
 WITH d AS (DELETE FROM catalog.final_entities RETURNING 1) SELECT count(*) AS deleted FROM d;
 INSERT INTO catalog.final_entities VALUES ('x', 'component:default/x', 'x', '{}');
-SELECT catalog.bsperm_relation_target_absent('component:default/svc-a', 'resource:default/secret-db') AS reveals;
+SELECT * FROM catalog.bsperm_absent_targets();
 RESET SESSION AUTHORIZATION;
 
 -- 6. Backstage keeps working: it reads and writes every row

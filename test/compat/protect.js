@@ -43,7 +43,8 @@ const OWNER = 'bsperm_bs_catalog';      // Backstage's role: owns the database a
 const BI = 'bsperm_bs_bi';              // a BI tool mapped to user:default/alice
 const ANON = 'bsperm_bs_anon';          // granted SELECT, mapped to nobody
 const EXEMPT = 'bsperm_bs_replica';     // named exempt by the protecting call
-const ROLES = [OWNER, BI, ANON, EXEMPT];
+const ADMIN = 'bsperm_bs_admin';        // mapped to a Backstage superuser: ALLOW
+const ROLES = [OWNER, BI, ANON, EXEMPT, ADMIN];
 const SOURCE_KEY = 'bsperm-test-provider';
 const logger = { debug() {}, info() {}, warn() {}, error() {}, child() { return logger; } };
 
@@ -214,6 +215,8 @@ async function checkVisibility(label, su, roles) {
     sameSet(`${label}: ${table} as the role mapped to alice`, await rowsOf(roles.bi, table), want[table]);
     sameSet(`${label}: ${table} as an anonymous role`, await rowsOf(roles.anon, table), []);
     sameSet(`${label}: ${table} as the exempt role`, await rowsOf(roles.exempt, table), all);
+    sameSet(`${label}: ${table} as a role whose decision is ALLOW`, await rowsOf(roles.admin, table),
+      ['stitch_queue', 'location_update_log'].includes(table) ? [] : all);
     sameSet(`${label}: ${table} as Backstage's role`, await rowsOf(roles.owner, table), all);
   }
   return want;
@@ -303,7 +306,7 @@ async function main() {
   await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
   for (const r of ROLES) await admin.query(`DROP ROLE IF EXISTS ${r}`);
   await admin.query(`CREATE ROLE ${OWNER} LOGIN`);
-  for (const r of [BI, ANON, EXEMPT]) await admin.query(`CREATE ROLE ${r} LOGIN`);
+  for (const r of [BI, ANON, EXEMPT, ADMIN]) await admin.query(`CREATE ROLE ${r} LOGIN`);
   await admin.query(`CREATE DATABASE ${DB} OWNER ${OWNER} TEMPLATE template0 ENCODING 'UTF8'`);
 
   const su = await client(DB, process.env.PGUSER || 'postgres');
@@ -314,7 +317,9 @@ async function main() {
   await su.query(`INSERT INTO bsperm.conditional_policies (role, plugin_id, resource_type, permissions, conditions)
                   VALUES ('role:default/everyone', 'catalog', 'catalog-entity', '{catalog.entity.read}', $1)`,
   [JSON.stringify(READ_CONDITIONS)]);
-  await su.query(`INSERT INTO bsperm.role_users VALUES ('${BI}', 'user:default/alice'), ('${EXEMPT}', 'user:default/replica')`);
+  await su.query(`INSERT INTO bsperm.role_users VALUES ('${BI}', 'user:default/alice'), ('${EXEMPT}', 'user:default/replica'),
+                  ('${ADMIN}', 'user:default/admin')`);
+  await su.query(`INSERT INTO bsperm.superusers VALUES ('user:default/admin')`);
 
   // ---- Backstage builds its catalog (migrations and ingestion as its own role)
   const all = generateEntities(SEED, { counts: { Group: 30, User: 80, Component: 160, API: 60, System: 20, Domain: 8, Resource: 30, Template: 12, Location: 4 } })
@@ -329,7 +334,7 @@ async function main() {
   check('ingestion, processing and stitching before protection', errors.length === 0, errors.slice(0, 3).join('; '));
 
   // some access to grant, as platform teams do for BI tools
-  await su.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${BI}, ${ANON}, ${EXEMPT}`);
+  await su.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${BI}, ${ANON}, ${EXEMPT}, ${ADMIN}`);
   await su.query(`GRANT INSERT, UPDATE, DELETE ON final_entities, search, relations TO ${BI}`);
 
   // ---- the call, by the database owner (Backstage's role, not a superuser)
@@ -339,10 +344,10 @@ async function main() {
     ['final_entities', 'search', 'refresh_state', 'refresh_keys', 'relations', 'refresh_state_references', 'locations',
       'stitch_queue', 'location_update_log', 'bsperm_entities', 'bsperm_entities_redacted'].every(t => res.rows.some(r => r.table_name === t)),
     res.rows.map(r => r.table_name).join(', '));
-  await su.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${BI}, ${ANON}, ${EXEMPT}`);
+  await su.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${BI}, ${ANON}, ${EXEMPT}, ${ADMIN}`);
   await checkCopy('after the call', owner);
 
-  const roles = { owner, bi: await client(DB, BI), anon: await client(DB, ANON), exempt: await client(DB, EXEMPT) };
+  const roles = { owner, bi: await client(DB, BI), anon: await client(DB, ANON), exempt: await client(DB, EXEMPT), admin: await client(DB, ADMIN) };
   const want = await checkVisibility('after the call', su, roles);
   check('alice reads some but not all entities', want.final_entities.length > 0 &&
     want.final_entities.length < (await rowsOf(su, 'final_entities')).length, `${want.final_entities.length} entities`);
@@ -412,10 +417,10 @@ async function main() {
       UNION ALL SELECT 1 FROM final_entities WHERE entity_ref = $1
       UNION ALL SELECT 1 FROM refresh_state WHERE entity_ref = $1
       UNION ALL SELECT 1 FROM bsperm_entities WHERE entity_ref = $1`, [hidden.t])).rowCount);
-    const probe = await bi.query('SELECT bsperm_relation_target_absent($1, $2) a, bsperm_relation_target_absent($1, $3) b',
-      [hidden.s, hidden.t, 'group:default/no-such-group-anywhere']);
-    check('the relation helper is no oracle: hidden and non-existent targets answer alike',
-      probe.rows[0].a === false && probe.rows[0].b === false);
+    const absentSet = (await bi.query('SELECT a FROM bsperm_absent_targets() a')).rows.map(r => r.a);
+    const visibleTargets = new Set((await bi.query('SELECT target_entity_ref t FROM relations')).rows.map(r => r.t));
+    check('the absent-targets helper is no oracle: it names no hidden entity, only targets of visible relations',
+      !absentSet.includes(hidden.t) && absentSet.every(t => visibleTargets.has(t)) && absentSet.length > 0, `${absentSet.length} targets`);
   }
   const absent = (await bi.query(`SELECT count(*)::int n FROM relations r
       WHERE NOT EXISTS (SELECT FROM bsperm_entities t WHERE t.entity_ref = r.target_entity_ref)`)).rows[0].n;
@@ -429,6 +434,15 @@ async function main() {
   await bi.query(`CREATE TABLE bi.fake (entity_id text, entity_ref text, final_entity text)`);
   await expectError('an untrusted role cannot attach bsperm\'s sync trigger to its own table',
     () => bi.query(`CREATE TRIGGER t AFTER INSERT ON bi.fake FOR EACH ROW EXECUTE FUNCTION public.bsperm_sync_entity()`), '42501');
+  await expectError('an untrusted role cannot forge a row of bsperm.backstage_catalogs (what unprotecting undoes)',
+    () => bi.query(`INSERT INTO bsperm.backstage_catalogs (catalog_schema, final_entities, catalog_owner, final_entity_type, invoker_views)
+                    VALUES ('bi', 'public.final_entities', '${BI}', 'text', ARRAY['public.location_update_log_latest']::regclass[])`), '42501');
+  await bi.query(`CREATE VIEW bi.my_search AS SELECT * FROM public.search`);
+  await owner.query(`SELECT count(*) FROM bsperm_protect_backstage('public', ARRAY['${EXEMPT}']::regrole[])`);
+  const mine = await bi.query(`SELECT (SELECT count(*) FROM bi.my_search)::int a, (SELECT count(*) FROM public.search)::int b,
+                                      (SELECT reloptions FROM pg_class WHERE oid = 'bi.my_search'::regclass) o`);
+  check('a view the untrusted role owns is left alone and filtered as its owner', mine.rows[0].a === mine.rows[0].b && mine.rows[0].o === null,
+    JSON.stringify(mine.rows[0]));
   await owner.query(`INSERT INTO locations (id, type, target, location_entity_ref) SELECT gen_random_uuid(), 'url', 'x', 'location:default/x' WHERE false`);
   await owner.query(`INSERT INTO location_update_log (status, message, location_id, entity_name)
                      SELECT 'fail', 'secret ' || target, id, 'x' FROM locations LIMIT 3`);
@@ -467,13 +481,13 @@ async function main() {
       (SELECT count(*) FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE c.relnamespace = 'public'::regnamespace)::int AS policies,
       (SELECT count(*) FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relrowsecurity)::int AS rls,
       (SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relnamespace = 'public'::regnamespace AND t.tgname LIKE 'bsperm%')::int AS triggers,
-      (SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace AND p.proname IN ('bsperm_sync_entity', 'bsperm_relation_target_absent'))::int AS functions,
+      (SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace AND p.proname IN ('bsperm_sync_entity', 'bsperm_absent_targets'))::int AS functions,
       to_regclass('public.bsperm_entities') IS NULL AS dropped`)).rows[0];
   check('bsperm_unprotect_backstage() leaves no policy, trigger or copy', left.policies === 0 && left.rls === 0 && left.triggers === 0 && left.functions === 0 && left.dropped,
     JSON.stringify(left));
   sameSet('after unprotecting, the granted role reads final_entities as before', await rowsOf(bi, 'final_entities'), await rowsOf(su, 'final_entities'));
 
-  for (const c of [owner, roles.bi, roles.anon, roles.exempt, su]) await c.end();
+  for (const c of [owner, roles.bi, roles.anon, roles.exempt, roles.admin, su]) await c.end();
   await knex.destroy();
   if (!KEEP) {
     await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
