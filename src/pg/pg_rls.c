@@ -609,6 +609,8 @@ filter_selectivity(FunctionCallInfo fcinfo, PlannerInfo *root, VariableStatData 
 				joint = 0,
 				n;
 	int			nrows;
+	bool		partial = false;
+	Oid			relid;
 
 	if (!IsA(other, Const) || ((Const *) other)->constisnull || rel == NULL ||
 		rel->reloptkind != RELOPT_BASEREL || rel->tuples < 1 || var == NULL || !IsA(var, Var))
@@ -617,11 +619,12 @@ filter_selectivity(FunctionCallInfo fcinfo, PlannerInfo *root, VariableStatData 
 	others = joint_clauses(rel, operator, other, all_visible);
 	foreach(lc, others)
 		exprs = lappend(exprs, ((RestrictInfo *) lfirst(lc))->clause);
-	if (!bsperm_sample_selectivity(planner_rt_fetch(rel->relid, root)->relid, var->varattno,
-								   get_opcode(operator), filter, exprs, &sel, &joint))
+	relid = planner_rt_fetch(rel->relid, root)->relid;
+	if (!bsperm_sample_selectivity(relid, var->varattno, get_opcode(operator), filter, exprs,
+								   &sel, &joint, &partial))
 		return DatumGetFloat8(matchingsel(fcinfo));
-	nrows = bsperm_sample_rows(planner_rt_fetch(rel->relid, root)->relid);
-	if (sel < 0.02)
+	nrows = bsperm_sample_rows(relid);
+	if (sel < 0.02 || partial)
 	{
 		n = index_count(root, vardata, operator, ((Const *) other)->constvalue);
 		if (n >= 0)
@@ -629,6 +632,10 @@ filter_selectivity(FunctionCallInfo fcinfo, PlannerInfo *root, VariableStatData 
 			sel = n / rel->tuples;
 			others = NIL;		/* too few sampled matches to tell more */
 		}
+		else if (partial &&
+				 !bsperm_sample_selectivity(relid, var->varattno, get_opcode(operator), filter,
+											exprs, &sel, &joint, NULL))
+			return DatumGetFloat8(matchingsel(fcinfo));
 	}
 	if (others != NIL && nrows > 0)
 	{

@@ -80,7 +80,7 @@ extern Oid	bsperm_policy_marker(void);
 
 /* pg_rls_sample.c: a per-backend sample of a table's rows for estimates */
 extern bool bsperm_sample_selectivity(Oid relid, AttrNumber attno, Oid opfunc, Jsonb *filter,
-									  List *others, double *sel, double *joint);
+									  List *others, double *sel, double *joint, bool *partial);
 extern int	bsperm_sample_rows(Oid relid);
 
 #endif							/* BSPERM_RLS_H */
