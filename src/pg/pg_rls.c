@@ -45,6 +45,7 @@
 #include "catalog/pg_am.h"
 #include "access/relscan.h"
 #include "access/genam.h"
+#include "access/gin_private.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_type.h"
@@ -486,9 +487,12 @@ samples_visible(PlannerInfo *root, VariableStatData *vardata)
 /*
  * How many index entries match filter, counted with the bsperm GIN index
  * of the variable's column (a bitmap scan of the index alone, run while
- * planning); -1 when there is no such index.  Used only for filters the
- * statistics say are selective, so the scan is short.
+ * planning); -1 when there is no such index, or when its pending list is
+ * long (see below).  Used only for filters the sample finds selective, so
+ * the scan is short.
  */
+#define PENDING_PAGES_MAX 16
+
 static double
 index_count(PlannerInfo *root, VariableStatData *vardata, Oid operator, Datum filter)
 {
@@ -510,6 +514,21 @@ index_count(PlannerInfo *root, VariableStatData *vardata, Oid operator, Datum fi
 			ix->indpred != NIL || !op_in_opfamily(operator, ix->opfamily[0]))
 			continue;
 		irel = index_open(ix->indexoid, AccessShareLock);
+		{
+			GinStatsData st;
+
+			/*
+			 * Entries not yet merged into the index (its pending list, after
+			 * a bulk load until VACUUM) are read one by one by every scan:
+			 * counting would cost more than the sample.
+			 */
+			ginGetStats(irel, &st);
+			if (st.nPendingPages > PENDING_PAGES_MAX)
+			{
+				index_close(irel, AccessShareLock);
+				return -1;
+			}
+		}
 		scan = index_beginscan_bitmap(irel, GetActiveSnapshot(), 1);
 		ScanKeyEntryInitialize(&key, 0, 1, get_op_opfamily_strategy(operator, ix->opfamily[0]),
 							   InvalidOid, InvalidOid, get_opcode(operator), filter);

@@ -218,7 +218,7 @@ bsperm_sample_selectivity(Oid relid, AttrNumber attno, Oid opfunc, Jsonb *filter
 
 	if (s == NULL)
 		return false;
-	h = hash_bytes((const unsigned char *) filter, VARSIZE(filter));
+	h = hash_combine(hash_bytes((const unsigned char *) filter, VARSIZE(filter)), (uint32) attno);
 	for (int i = 0; i < s->nmemo; i++)
 		if (s->memo[i].hash == h && s->memo[i].len == VARSIZE(filter))
 			memo = &s->memo[i];
