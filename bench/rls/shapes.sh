@@ -29,7 +29,6 @@ FORCE=(
 )
 WHO=(sel med broad allow deny)
 declare -A HAND
-while IFS=$'\x1f' read -r w h; do HAND[$w]="$h"; done < <($P -At -F $'\x1f' -c "SELECT who, hand FROM public.shape_who")
 
 q_of() { local t="${SHAPE[$1]}"; t="${t//%T/$2}"; printf '%s' "${t//%P/$3}"; }
 
@@ -63,6 +62,7 @@ for n in ${BENCH_RLS_SIZES:-100000 1000000}; do
 	t0=$(date +%s)
 	$P -v n="$n" -f "$HERE/shapes_setup.sql" >/dev/null
 	echo "   (data ready in $(( $(date +%s) - t0 )) s)"
+	while IFS=$'\x1f' read -r w h; do HAND[$w]="$h"; done < <($P -At -F $'\x1f' -c "SELECT who, hand FROM public.shape_who")
 	$P -c "DROP TABLE IF EXISTS public.bench_st" -c "CREATE TABLE public.bench_st (name text, ms double precision)" \
 	   -c "GRANT ALL ON public.bench_st TO bsperm_bench_app"
 	script="$(mktemp)"
