@@ -45,7 +45,6 @@
 #include "catalog/pg_am.h"
 #include "access/relscan.h"
 #include "access/genam.h"
-#include "access/gin_private.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_type.h"
@@ -487,11 +486,11 @@ samples_visible(PlannerInfo *root, VariableStatData *vardata)
 /*
  * How many index entries match filter, counted with the bsperm GIN index
  * of the variable's column (a bitmap scan of the index alone, run while
- * planning); -1 when there is no such index, or when its pending list is
- * long (see below).  Used only for filters the sample finds selective, so
- * the scan is short.
+ * planning); -1 when there is no such index.  Used only for filters the
+ * sample finds selective, so the scan is short (but every scan also reads
+ * the index's pending list, long after a bulk load until VACUUM: the count
+ * is remembered with the sample).
  */
-#define PENDING_PAGES_MAX 16
 /* the smallest sample the joint estimate is worth reading for */
 #define SAMPLE_ROWS_MIN 100
 
@@ -516,21 +515,6 @@ index_count(PlannerInfo *root, VariableStatData *vardata, Oid operator, Datum fi
 			ix->indpred != NIL || !op_in_opfamily(operator, ix->opfamily[0]))
 			continue;
 		irel = index_open(ix->indexoid, AccessShareLock);
-		{
-			GinStatsData st;
-
-			/*
-			 * Entries not yet merged into the index (its pending list, after
-			 * a bulk load until VACUUM) are read one by one by every scan:
-			 * counting would cost more than the sample.
-			 */
-			ginGetStats(irel, &st);
-			if (st.nPendingPages > PENDING_PAGES_MAX)
-			{
-				index_close(irel, AccessShareLock);
-				return -1;
-			}
-		}
 		scan = index_beginscan_bitmap(irel, GetActiveSnapshot(), 1);
 		ScanKeyEntryInitialize(&key, 0, 1, get_op_opfamily_strategy(operator, ix->opfamily[0]),
 							   InvalidOid, InvalidOid, get_opcode(operator), filter);
@@ -658,7 +642,13 @@ filter_selectivity(FunctionCallInfo fcinfo, PlannerInfo *root, VariableStatData 
 	matched = sel * nrows;
 	if (sel < 0.02 || partial)
 	{
-		n = index_count(root, vardata, operator, ((Const *) other)->constvalue);
+		n = bsperm_sample_count(relid, var->varattno, filter);
+		if (n < 0)
+		{
+			n = index_count(root, vardata, operator, ((Const *) other)->constvalue);
+			if (n >= 0)
+				bsperm_sample_set_count(relid, var->varattno, filter, n);
+		}
 		if (n >= 0)
 		{
 			/* the index's count, and the sample's share of it the others keep */

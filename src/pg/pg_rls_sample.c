@@ -55,6 +55,7 @@ typedef struct Memo
 {
 	uint32		hash;
 	Size		len;
+	double		count;			/* matching index entries, -1 until counted */
 	int			evaluated;		/* sampled rows the filter was evaluated on */
 	int			matched;		/* of those, rows that match */
 	uint64		rows[(SAMPLE_ROWS + 63) / 64];	/* which */
@@ -227,6 +228,7 @@ bsperm_sample_selectivity(Oid relid, AttrNumber attno, Oid opfunc, Jsonb *filter
 		memset(&fresh, 0, sizeof(fresh));
 		fresh.hash = h;
 		fresh.len = VARSIZE(filter);
+		fresh.count = -1;
 		if (s->nmemo < MEMO)
 			memo = &s->memo[s->nmemo++];
 		else
@@ -311,3 +313,39 @@ bsperm_sample_rows(Oid relid)
 	return 0;
 }
 
+
+static Memo *
+find_memo(Oid relid, AttrNumber attno, Jsonb *filter)
+{
+	uint32		h = hash_combine(hash_bytes((const unsigned char *) filter, VARSIZE(filter)),
+								 (uint32) attno);
+
+	for (int i = 0; i < SAMPLES; i++)
+		if (samples[i].cxt && samples[i].relid == relid)
+			for (int j = 0; j < samples[i].nmemo; j++)
+				if (samples[i].memo[j].hash == h && samples[i].memo[j].len == VARSIZE(filter))
+					return &samples[i].memo[j];
+	return NULL;
+}
+
+/*
+ * The count of a filter's matching index entries, remembered with its
+ * sample (until the table's relcache entry is invalidated or it grows):
+ * -1 when not counted yet.
+ */
+double
+bsperm_sample_count(Oid relid, AttrNumber attno, Jsonb *filter)
+{
+	Memo	   *m = find_memo(relid, attno, filter);
+
+	return m ? m->count : -1;
+}
+
+void
+bsperm_sample_set_count(Oid relid, AttrNumber attno, Jsonb *filter, double n)
+{
+	Memo	   *m = find_memo(relid, attno, filter);
+
+	if (m)
+		m->count = n;
+}
