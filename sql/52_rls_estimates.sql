@@ -56,7 +56,7 @@ SELECT 'medium, keyset past its rows' AS policy,
 SELECT public._est_plan($q$SELECT entity_ref FROM bsperm.entities WHERE entity_ref > 'component:default/e-5' ORDER BY entity_ref LIMIT 20$q$) AS keyset_plan;
 COMMIT;
 -- DENY with another condition reads nothing
-BEGIN; SELECT bsperm.bsperm_set_user('user:default/nobody') \g /dev/null
+BEGIN; SELECT bsperm_set_user('user:default/nobody') \g /dev/null
 SELECT public._est_plan($q$SELECT entity_ref FROM bsperm.entities WHERE entity_ref > 'component:default/e-5' ORDER BY entity_ref LIMIT 20$q$) AS deny_keyset_plan;
 COMMIT;
 BEGIN; SELECT bsperm_set_user('user:default/hal') \g /dev/null

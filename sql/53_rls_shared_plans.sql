@@ -98,6 +98,27 @@ EXECUTE names;
 SELECT _share_set('ann', 'team-x') \g /dev/null
 EXECUTE names;
 ROLLBACK;
+
+-- a user whose decision cannot be folded (conditions for another plugin): bsperm_set_user still
+-- succeeds (the comparison is made in a subtransaction), and the shared plan is not used: the
+-- statement fails exactly as a fresh plan does
+RESET ROLE;
+INSERT INTO bsperm.roles (name) VALUES ('role:default/odd');
+INSERT INTO bsperm.role_members (role, member) VALUES ('role:default/odd', 'user:default/odd');
+INSERT INTO bsperm.conditional_policies (role, plugin_id, resource_type, actions, conditions) VALUES
+ ('role:default/odd', 'other', 'catalog-entity', '{read}',
+  '{"rule":"IS_ENTITY_KIND","resourceType":"catalog-entity","params":{"kinds":["API"]}}');
+SET ROLE regress_share_app;
+BEGIN;
+SELECT _share_set('ann', 'team-x') \g /dev/null
+EXECUTE names;
+SELECT _share_set('odd', 'team-o') \g /dev/null
+EXECUTE names;
+ROLLBACK;
+BEGIN;
+SELECT _share_set('ann', 'team-x') \g /dev/null
+EXECUTE names;
+COMMIT;
 RESET plan_cache_mode;
 RESET ROLE;
 DEALLOCATE ALL;

@@ -29,14 +29,13 @@ FORCE=(
 )
 WHO=(sel med broad allow deny)
 declare -A HAND
-while IFS=$'\x1f' read -r w h; do HAND[$w]="$h"; done < <($P -At -F $'\x1f' -c "SELECT who, hand FROM public.shape_who")
 
 q_of() { local t="${SHAPE[$1]}"; t="${t//%T/$2}"; printf '%s' "${t//%P/$3}"; }
 
 # one timing (the second of two runs in a row): name who settings query
 stmt() {
 	local name="$1" who="$2" set="$3" q="$4" u=""
-	[ -n "$who" ] && u="SELECT bsperm.bsperm_set_user('user:default/$who', ARRAY['user:default/$who','group:default/team-7']) \\g /dev/null"
+	[ -n "$who" ] && u="SELECT bsperm_set_user('user:default/$who', ARRAY['user:default/$who','group:default/team-7']) \\g /dev/null"
 	printf "BEGIN; %s\n%s\nSELECT public.bench_timed(\$q\$%s\$q\$) \\g /dev/null\nINSERT INTO public.bench_st SELECT '%s', public.bench_timed(\$q\$%s\$q\$);\nCOMMIT;\n" \
 		"$set" "$u" "$q" "$name" "$q"
 }
@@ -63,6 +62,7 @@ for n in ${BENCH_RLS_SIZES:-100000 1000000}; do
 	t0=$(date +%s)
 	$P -v n="$n" -f "$HERE/shapes_setup.sql" >/dev/null
 	echo "   (data ready in $(( $(date +%s) - t0 )) s)"
+	while IFS=$'\x1f' read -r w h; do HAND[$w]="$h"; done < <($P -At -F $'\x1f' -c "SELECT who, hand FROM public.shape_who")
 	$P -c "DROP TABLE IF EXISTS public.bench_st" -c "CREATE TABLE public.bench_st (name text, ms double precision)" \
 	   -c "GRANT ALL ON public.bench_st TO bsperm_bench_app"
 	script="$(mktemp)"
@@ -77,7 +77,7 @@ for n in ${BENCH_RLS_SIZES:-100000 1000000}; do
 	for s in $shapes; do
 		for w in "${WHO[@]}"; do
 			$P -At -c "SET ROLE bsperm_bench_app" -c "SET max_parallel_workers_per_gather = 0" -c "BEGIN" \
-			   -c "SELECT bsperm.bsperm_set_user('user:default/$w', ARRAY['user:default/$w','group:default/team-7'])" \
+			   -c "SELECT bsperm_set_user('user:default/$w', ARRAY['user:default/$w','group:default/team-7'])" \
 			   -c "EXPLAIN (ANALYZE, TIMING OFF, SUMMARY OFF, FORMAT JSON) $(q_of "$s" bsperm.entities true)" -c "COMMIT" |
 			python3 "$HERE/plan_summary.py" "$s" "$w"
 		done

@@ -195,7 +195,7 @@ static bool
 same_key_snapshot(Snapshot snap)
 {
 	return last_key.valid && key_snapshot_usable(snap) && last_key.xcnt == snap->xcnt &&
-		memcmp(last_key.xip, snap->xip, sizeof(TransactionId) * snap->xcnt) == 0 &&
+		(snap->xcnt == 0 || memcmp(last_key.xip, snap->xip, sizeof(TransactionId) * snap->xcnt) == 0) &&
 		TransactionIdEquals(last_key.xmin, snap->xmin) &&
 		TransactionIdEquals(last_key.xmax, snap->xmax) &&
 		last_key.curcid == snap->curcid && last_key.lxid == MyProc->lxid &&
@@ -220,7 +220,8 @@ remember_key(Snapshot snap, const PolicyKey *key)
 											  sizeof(int64) * Max(key->nchanges, 1));
 	memcpy(last_key.key.changes, key->changes, sizeof(int64) * key->nchanges);
 	last_key.xcnt = snap->xcnt;
-	memcpy(last_key.xip, snap->xip, sizeof(TransactionId) * snap->xcnt);
+	if (snap->xcnt > 0)
+		memcpy(last_key.xip, snap->xip, sizeof(TransactionId) * snap->xcnt);
 	last_key.xmin = snap->xmin;
 	last_key.xmax = snap->xmax;
 	last_key.curcid = snap->curcid;

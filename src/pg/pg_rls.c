@@ -539,8 +539,13 @@ samples_visible(PlannerInfo *root, VariableStatData *vardata)
  * How many index entries match filter, counted with the bsperm GIN index
  * of the variable's column (a bitmap scan of the index alone, run while
  * planning); -1 when there is no such index.  Used only for filters the
- * statistics say are selective, so the scan is short.
+ * sample finds selective, so the scan is short (but every scan also reads
+ * the index's pending list, long after a bulk load until VACUUM: the count
+ * is remembered with the sample).
  */
+/* the smallest sample the joint estimate is worth reading for */
+#define SAMPLE_ROWS_MIN 100
+
 static double
 index_count(PlannerInfo *root, VariableStatData *vardata, Oid operator, Datum filter)
 {
@@ -661,35 +666,59 @@ filter_selectivity(FunctionCallInfo fcinfo, PlannerInfo *root, VariableStatData 
 				joint = 0,
 				n;
 	int			nrows;
+	double		matched;
+	double		so = 1;
+	bool		partial = false;
+	Oid			relid;
 
 	if (!IsA(other, Const) || ((Const *) other)->constisnull || rel == NULL ||
 		rel->reloptkind != RELOPT_BASEREL || rel->tuples < 1 || var == NULL || !IsA(var, Var))
 		return DatumGetFloat8(matchingsel(fcinfo));
 	filter = DatumGetJsonbP(((Const *) other)->constvalue);
+	relid = planner_rt_fetch(rel->relid, root)->relid;
 	others = joint_clauses(rel, operator, other, all_visible);
+	if (others != NIL)
+	{
+		/* only where the sample can resolve the others' share (not a point read) */
+		so = clauselist_selectivity(root, others, 0, JOIN_INNER, NULL);
+		if (so * SAMPLE_ROWS_MIN < 10)
+			others = NIL;
+	}
 	foreach(lc, others)
 		exprs = lappend(exprs, ((RestrictInfo *) lfirst(lc))->clause);
-	if (!bsperm_sample_selectivity(planner_rt_fetch(rel->relid, root)->relid, var->varattno,
-								   get_opcode(operator), filter, exprs, &sel, &joint))
+	/* with other conditions to measure jointly, the whole sample is needed */
+	if (!bsperm_sample_selectivity(relid, var->varattno, get_opcode(operator), filter, exprs,
+								   &sel, &joint, exprs != NIL ? NULL : &partial))
 		return DatumGetFloat8(matchingsel(fcinfo));
-	nrows = bsperm_sample_rows(planner_rt_fetch(rel->relid, root)->relid);
-	if (sel < 0.02)
+	nrows = bsperm_sample_rows(relid);
+	matched = sel * nrows;
+	if (sel < 0.02 || partial)
 	{
-		n = index_count(root, vardata, operator, ((Const *) other)->constvalue);
+		n = bsperm_sample_count(relid, var->varattno, filter);
+		if (n < 0)
+		{
+			n = index_count(root, vardata, operator, ((Const *) other)->constvalue);
+			if (n >= 0)
+				bsperm_sample_set_count(relid, var->varattno, filter, n);
+		}
 		if (n >= 0)
 		{
+			/* the index's count, and the sample's share of it the others keep */
+			if (others != NIL && !partial && matched >= 3)
+				joint = (n / rel->tuples) * (joint / sel);
+			else
+				others = NIL;
 			sel = n / rel->tuples;
-			others = NIL;		/* too few sampled matches to tell more */
 		}
+		else if (partial &&
+				 !bsperm_sample_selectivity(relid, var->varattno, get_opcode(operator), filter,
+											exprs, &sel, &joint, NULL))
+			return DatumGetFloat8(matchingsel(fcinfo));
+		else if (partial)
+			matched = sel * nrows;
 	}
-	if (others != NIL && nrows > 0)
-	{
-		double		so = clauselist_selectivity(root, others, 0, JOIN_INNER, NULL);
-
-		/* only where the sample resolves the others' share */
-		if (so * nrows >= 10 && sel * nrows >= 3)
-			sel = joint / so;
-	}
+	if (others != NIL && so * nrows >= 10 && matched >= 3)
+		sel = joint / so;
 	CLAMP_PROBABILITY(sel);
 	return Max(sel, 1.0 / rel->tuples);
 }

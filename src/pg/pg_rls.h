@@ -83,7 +83,9 @@ extern Oid	bsperm_policy_marker(void);
 
 /* pg_rls_sample.c: a per-backend sample of a table's rows for estimates */
 extern bool bsperm_sample_selectivity(Oid relid, AttrNumber attno, Oid opfunc, Jsonb *filter,
-									  List *others, double *sel, double *joint);
+									  List *others, double *sel, double *joint, bool *partial);
 extern int	bsperm_sample_rows(Oid relid);
+extern double bsperm_sample_count(Oid relid, AttrNumber attno, Jsonb *filter);
+extern void bsperm_sample_set_count(Oid relid, AttrNumber attno, Jsonb *filter, double n);
 
 #endif							/* BSPERM_RLS_H */

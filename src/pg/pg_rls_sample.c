@@ -47,13 +47,17 @@
 #define SAMPLE_BLOCKS 48
 #define SAMPLE_ROWS 320
 #define SAMPLES 4
-#define MEMO 16
+#define MEMO 256
+#define SAMPLE_SLICE 32
+#define SAMPLE_SLICE_MATCHES 2
 
 typedef struct Memo
 {
 	uint32		hash;
 	Size		len;
-	int			matched;		/* sampled rows that match */
+	double		count;			/* matching index entries, -1 until counted */
+	int			evaluated;		/* sampled rows the filter was evaluated on */
+	int			matched;		/* of those, rows that match */
 	uint64		rows[(SAMPLE_ROWS + 63) / 64];	/* which */
 } Memo;
 
@@ -66,6 +70,7 @@ typedef struct Sample
 	int			nrows;
 	HeapTuple  *rows;
 	int			nmemo;
+	int			next_memo;
 	Memo		memo[MEMO];
 } Sample;
 
@@ -203,7 +208,7 @@ matches(FmgrInfo *fn, Sample *s, int i, AttrNumber attno, Datum filter)
  */
 bool
 bsperm_sample_selectivity(Oid relid, AttrNumber attno, Oid opfunc, Jsonb *filter,
-						  List *others, double *sel, double *joint)
+						  List *others, double *sel, double *joint, bool *partial)
 {
 	BlockNumber blocks;
 	Sample	   *s = get_sample(relid, &blocks);
@@ -214,36 +219,64 @@ bsperm_sample_selectivity(Oid relid, AttrNumber attno, Oid opfunc, Jsonb *filter
 
 	if (s == NULL)
 		return false;
-	h = hash_bytes((const unsigned char *) filter, VARSIZE(filter));
+	h = hash_combine(hash_bytes((const unsigned char *) filter, VARSIZE(filter)), (uint32) attno);
 	for (int i = 0; i < s->nmemo; i++)
 		if (s->memo[i].hash == h && s->memo[i].len == VARSIZE(filter))
 			memo = &s->memo[i];
 	if (memo == NULL)
 	{
-		FmgrInfo	fn;
-
-		/* the filter on every sampled row, once per filter */
-		fmgr_info(opfunc, &fn);
 		memset(&fresh, 0, sizeof(fresh));
 		fresh.hash = h;
 		fresh.len = VARSIZE(filter);
-		for (int i = 0; i < s->nrows; i++)
+		fresh.count = -1;
+		if (s->nmemo < MEMO)
+			memo = &s->memo[s->nmemo++];
+		else
+		{
+			/* replace the oldest */
+			memo = &s->memo[s->next_memo];
+			s->next_memo = (s->next_memo + 1) % MEMO;
+		}
+		*memo = fresh;
+	}
+	if (memo->evaluated < s->nrows)
+	{
+		FmgrInfo	fn;
+		int			upto = s->nrows;
+
+		/*
+		 * A first slice decides whether the rest is worth it: a filter that
+		 * matches (almost) none of it is counted in the index instead
+		 * (*partial), and evaluating a filter on a stored entity costs a
+		 * few microseconds.
+		 */
+		if (partial != NULL && memo->evaluated == 0 && s->nrows > SAMPLE_SLICE)
+			upto = SAMPLE_SLICE;
+		fmgr_info(opfunc, &fn);
+		for (int i = memo->evaluated; i < upto; i++)
 		{
 			CHECK_FOR_INTERRUPTS();
 			if (matches(&fn, s, i, attno, JsonbPGetDatum(filter)))
 			{
-				fresh.rows[i / 64] |= UINT64CONST(1) << (i % 64);
-				fresh.matched++;
+				memo->rows[i / 64] |= UINT64CONST(1) << (i % 64);
+				memo->matched++;
 			}
 		}
-		if (s->nmemo < MEMO)
-		{
-			s->memo[s->nmemo] = fresh;
-			memo = &s->memo[s->nmemo++];
-		}
-		else
-			memo = &fresh;
+		memo->evaluated = upto;
 	}
+	if (memo->evaluated < s->nrows)
+	{
+		if (memo->matched < SAMPLE_SLICE_MATCHES)
+		{
+			*partial = true;
+			*sel = (double) memo->matched / memo->evaluated;
+			return true;
+		}
+		/* enough matches: the whole sample */
+		return bsperm_sample_selectivity(relid, attno, opfunc, filter, others, sel, joint, NULL);
+	}
+	if (partial != NULL)
+		*partial = false;
 	*sel = (double) memo->matched / s->nrows;
 	if (others != NIL && joint != NULL)
 	{
@@ -280,3 +313,39 @@ bsperm_sample_rows(Oid relid)
 	return 0;
 }
 
+
+static Memo *
+find_memo(Oid relid, AttrNumber attno, Jsonb *filter)
+{
+	uint32		h = hash_combine(hash_bytes((const unsigned char *) filter, VARSIZE(filter)),
+								 (uint32) attno);
+
+	for (int i = 0; i < SAMPLES; i++)
+		if (samples[i].cxt && samples[i].relid == relid)
+			for (int j = 0; j < samples[i].nmemo; j++)
+				if (samples[i].memo[j].hash == h && samples[i].memo[j].len == VARSIZE(filter))
+					return &samples[i].memo[j];
+	return NULL;
+}
+
+/*
+ * The count of a filter's matching index entries, remembered with its
+ * sample (until the table's relcache entry is invalidated or it grows):
+ * -1 when not counted yet.
+ */
+double
+bsperm_sample_count(Oid relid, AttrNumber attno, Jsonb *filter)
+{
+	Memo	   *m = find_memo(relid, attno, filter);
+
+	return m ? m->count : -1;
+}
+
+void
+bsperm_sample_set_count(Oid relid, AttrNumber attno, Jsonb *filter, double n)
+{
+	Memo	   *m = find_memo(relid, attno, filter);
+
+	if (m)
+		m->count = n;
+}
