@@ -909,9 +909,9 @@ DECLARE
   role_ref text;
   role_source text;
 BEGIN
-  CREATE TEMP TABLE IF NOT EXISTS bsperm_csv_lines (line integer, text text, type text, fields text[])
+  CREATE TEMP TABLE IF NOT EXISTS pg_temp.bsperm_csv_lines (line integer, text text, type text, fields text[])
     ON COMMIT DROP;
-  TRUNCATE bsperm_csv_lines;
+  TRUNCATE pg_temp.bsperm_csv_lines;
   FOR r IN SELECT * FROM public.bsperm_parse_rbac_csv(csv) LOOP
     why := r.error;
     IF why IS NULL THEN
@@ -937,7 +937,7 @@ BEGIN
         DETAIL = pg_catalog.format('Line %s is "%s".', r.line, r.text);
       CONTINUE;
     END IF;
-    INSERT INTO bsperm_csv_lines VALUES (r.line, r.text, r.type, r.fields);
+    INSERT INTO pg_temp.bsperm_csv_lines VALUES (r.line, r.text, r.type, r.fields);
   END LOOP;
 
   IF replace THEN
@@ -950,20 +950,20 @@ BEGIN
 
   INSERT INTO bsperm.roles (name, source)
     SELECT DISTINCT CASE WHEN l.type OPERATOR(pg_catalog.=) 'g' THEN l.fields[2] ELSE l.fields[1] END, 'csv-file'
-      FROM bsperm_csv_lines l
+      FROM pg_temp.bsperm_csv_lines l
      WHERE l.type OPERATOR(pg_catalog.=) 'g' OR pg_catalog.starts_with(l.fields[1], 'role:')
     ON CONFLICT (name) DO NOTHING;
   INSERT INTO bsperm.permission_policies (role, member, object, action, effect, source)
     SELECT CASE WHEN pg_catalog.starts_with(l.fields[1], 'role:') THEN l.fields[1] END,
            CASE WHEN NOT pg_catalog.starts_with(l.fields[1], 'role:') THEN l.fields[1] END,
            l.fields[2], l.fields[3], l.fields[4], 'csv-file'
-      FROM bsperm_csv_lines l WHERE l.type OPERATOR(pg_catalog.=) 'p'
+      FROM pg_temp.bsperm_csv_lines l WHERE l.type OPERATOR(pg_catalog.=) 'p'
     ON CONFLICT DO NOTHING;
   INSERT INTO bsperm.role_members (role, member, source)
     SELECT l.fields[2], l.fields[1], 'csv-file'
-      FROM bsperm_csv_lines l WHERE l.type OPERATOR(pg_catalog.=) 'g'
+      FROM pg_temp.bsperm_csv_lines l WHERE l.type OPERATOR(pg_catalog.=) 'g'
     ON CONFLICT DO NOTHING;
-  SELECT pg_catalog.count(*) INTO applied FROM bsperm_csv_lines;
+  SELECT pg_catalog.count(*) INTO applied FROM pg_temp.bsperm_csv_lines;
 
   -- roles the file created and nothing names any more
   DELETE FROM bsperm.roles ro
@@ -972,7 +972,7 @@ BEGIN
      AND NOT EXISTS (SELECT FROM bsperm.permission_policies p WHERE p.role OPERATOR(pg_catalog.=) ro.name)
      AND NOT EXISTS (SELECT FROM bsperm.conditional_policies c WHERE c.role OPERATOR(pg_catalog.=) ro.name)
      AND NOT EXISTS (SELECT FROM bsperm.policy_config pc WHERE pc.default_role OPERATOR(pg_catalog.=) ro.name);
-  DROP TABLE bsperm_csv_lines;
+  DROP TABLE pg_temp.bsperm_csv_lines;
   RETURN applied;
 END
 $function$;
@@ -1532,11 +1532,13 @@ END $$;
 --   bsperm GIN index.  Its read policy is the ordinary bsperm check,
 --   bsperm_rls_check(entity, 'catalog.entity.read'), which the planner folds
 --   into true / false / an index condition (src/pg/pg_rls.c): the existing
---   row-security machinery, unchanged.  Every other table's policy asks
---   whether the side table shows the row's entity ("EXISTS (SELECT FROM
---   bsperm_entities s WHERE s.entity_id = search.entity_id)"), so the side
---   table's own policy filters it.  No policy, index or trigger refers to
---   final_entity itself, so Backstage's migration of that column to jsonb
+--   row-security machinery, unchanged.  Every other table's policy asks the
+--   side table for the visible entities as an array its own index answers
+--   ("search.entity_id = ANY (ARRAY(SELECT s.entity_id FROM bsperm_entities s))":
+--   a subquery in a policy is never made a join), after
+--   bsperm_rls_allows(permission), which folds to true under ALLOW.  No
+--   policy, index or trigger refers to final_entity itself, so Backstage's
+--   migration of that column to jsonb
 --   (ALTER COLUMN ... TYPE) is not blocked; the trigger casts with ::jsonb,
 --   which reads text and is a no-op on jsonb.
 --
@@ -1547,10 +1549,26 @@ END $$;
 -- Everything here runs with the caller's rights (CREATE POLICY needs the
 -- table owner's); the caller must be the database owner or a superuser.
 
+-- True when the current identity's decision for the permission is ALLOW; folded
+-- while a query is planned like bsperm_rls_check (src/pg/pg_rls.c).  Every
+-- policy below starts with it: "bsperm_rls_allows(p) OR <subquery>" is true
+-- under ALLOW, with no subquery and nothing per row.
+CREATE FUNCTION bsperm.bsperm_rls_allows_support(internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'bsperm_rls_allows_support'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bsperm.bsperm_rls_allows(permission text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'bsperm_rls_allows'
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE
+SUPPORT bsperm.bsperm_rls_allows_support;
+COMMENT ON FUNCTION bsperm.bsperm_rls_allows(text) IS
+  'true when the current identity''s decision for the permission is ALLOW (folded while a query is planned)';
+
 -- What bsperm knows of the catalog's tables: per table, how rows are shown to
 -- roles that are not exempt, the columns that must exist, and the policy.
 --   rule 'filter': visible when the predicate holds (%1$s is the side table,
---                  %2$s the table itself, %3$s the relation-target helper)
+--                  %2$s the table itself, %3$s bsperm_absent_targets)
 --   rule 'hidden': no row is visible (only exempt roles see rows)
 --   rule 'open':   no entity content; left as it is
 CREATE FUNCTION bsperm._bsperm_backstage_tables()
@@ -1559,30 +1577,34 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
   VALUES
+  -- "= ANY (ARRAY(SELECT ...))": the copy's GIN index finds the visible
+  -- entities once per query (an initplan), and the table's own index on the
+  -- column fetches their rows (a subquery in a policy is never made a join:
+  -- an EXISTS would be asked of every row of the table)
   ('final_entities'::name, 'filter', '{entity_id,entity_ref,final_entity}'::name[],
-   'EXISTS (SELECT FROM %1$s s WHERE s.entity_id OPERATOR(pg_catalog.=) %2$s.entity_id)',
+   '%2$s.entity_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT s.entity_id::text FROM %1$s s))',
    'rows whose entity the role may read (catalog.entity.read)'),
   ('search', 'filter', '{entity_id,key,value}',
-   'EXISTS (SELECT FROM %1$s s WHERE s.entity_id OPERATOR(pg_catalog.=) %2$s.entity_id)',
+   '%2$s.entity_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT s.entity_id::text FROM %1$s s))',
    'rows whose entity the role may read'),
   ('refresh_state', 'filter', '{entity_id,entity_ref,unprocessed_entity,processed_entity,errors}',
-   'EXISTS (SELECT FROM %1$s s WHERE s.entity_id OPERATOR(pg_catalog.=) %2$s.entity_id)',
+   '%2$s.entity_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT s.entity_id::text FROM %1$s s))',
    'rows whose (stitched) entity the role may read; entities not stitched yet are hidden'),
   ('refresh_keys', 'filter', '{entity_id,key}',
-   'EXISTS (SELECT FROM %1$s s WHERE s.entity_id OPERATOR(pg_catalog.=) %2$s.entity_id)',
+   '%2$s.entity_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT s.entity_id::text FROM %1$s s))',
    'rows whose entity the role may read'),
   ('relations', 'filter', '{originating_entity_id,source_entity_ref,type,target_entity_ref}',
-   'EXISTS (SELECT FROM %1$s s WHERE s.entity_ref OPERATOR(pg_catalog.=) %2$s.source_entity_ref)'
-   ' AND (EXISTS (SELECT FROM %1$s t WHERE t.entity_ref OPERATOR(pg_catalog.=) %2$s.target_entity_ref)'
-   ' OR %3$s(%2$s.source_entity_ref, %2$s.target_entity_ref))',
+   '%2$s.source_entity_ref OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT s.entity_ref::text FROM %1$s s))'
+   ' AND (%2$s.target_entity_ref::text IN (SELECT t.entity_ref::text FROM %1$s t)'
+   ' OR %2$s.target_entity_ref::text IN (SELECT a FROM %3$s() a))',
    'rows whose source the role may read and whose target it may read or is not in the catalog'),
   ('refresh_state_references', 'filter', '{source_key,source_entity_ref,target_entity_ref}',
-   'EXISTS (SELECT FROM %1$s t WHERE t.entity_ref OPERATOR(pg_catalog.=) %2$s.target_entity_ref)'
+   '%2$s.target_entity_ref OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT s.entity_ref::text FROM %1$s s))'
    ' AND (%2$s.source_entity_ref IS NULL'
    ' OR EXISTS (SELECT FROM %1$s s WHERE s.entity_ref OPERATOR(pg_catalog.=) %2$s.source_entity_ref))',
    'rows whose target (and source entity, if any) the role may read'),
   ('locations', 'filter', '{id,type,target,location_entity_ref}',
-   'EXISTS (SELECT FROM %1$s s WHERE s.entity_ref OPERATOR(pg_catalog.=) %2$s.location_entity_ref)',
+   '%2$s.location_entity_ref OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT s.entity_ref::text FROM %1$s s))',
    'rows whose Location entity the role may read'),
   ('stitch_queue', 'hidden', '{entity_ref}', NULL, 'nothing (bookkeeping of the stitcher)'),
   ('location_update_log', 'hidden', '{}', NULL, 'nothing (legacy log of location updates)'),
@@ -1607,10 +1629,16 @@ REVOKE ALL ON bsperm.backstage_catalogs FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON bsperm.backstage_catalogs TO PUBLIC;
 ALTER TABLE bsperm.backstage_catalogs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read_all ON bsperm.backstage_catalogs FOR SELECT USING (true);
--- only a role with the catalog owner's privileges writes its row (the calls check more)
+-- only a role with the privileges of the owner of the catalog's final_entities
+-- writes its row, and the row must name that table's real owner and schema
+-- (a row is what bsperm_unprotect_backstage undoes)
 CREATE POLICY owner_writes ON bsperm.backstage_catalogs FOR ALL
   USING (pg_catalog.pg_has_role(current_user, catalog_owner::pg_catalog.oid, 'USAGE'))
-  WITH CHECK (pg_catalog.pg_has_role(current_user, catalog_owner::pg_catalog.oid, 'USAGE'));
+  WITH CHECK (pg_catalog.pg_has_role(current_user, catalog_owner::pg_catalog.oid, 'USAGE')
+              AND EXISTS (SELECT FROM pg_catalog.pg_class c
+                           WHERE c.oid OPERATOR(pg_catalog.=) final_entities::pg_catalog.oid
+                             AND c.relowner OPERATOR(pg_catalog.=) catalog_owner::pg_catalog.oid
+                             AND c.relnamespace OPERATOR(pg_catalog.=) catalog_schema::pg_catalog.oid));
 COMMENT ON TABLE bsperm.backstage_catalogs IS
   'Backstage catalog schemas protected by bsperm_protect_backstage';
 
@@ -1798,8 +1826,17 @@ BEGIN
             DETAIL = pg_catalog.format('The catalog''s tables are owned by %s.', owner_oid::regrole),
             HINT = 'Call bsperm_protect_backstage as a superuser or as the role that owns the catalog''s tables.';
   END IF;
+  SELECT k.table_name INTO missing FROM pg_catalog.unnest('{refresh_state,search,relations}'::name[]) k(table_name)
+   WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp
+                       AND c.relname OPERATOR(pg_catalog.=) k.table_name AND c.relkind IN ('r', 'p'))
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'schema "%" holds no Backstage catalog: table % is missing', catalog_schema, missing
+      USING ERRCODE = 'undefined_table',
+            DETAIL = 'Backstage''s catalog has final_entities, refresh_state, search and relations.';
+  END IF;
   side := pg_catalog.format('%I.bsperm_entities', catalog_schema);
-  helper := pg_catalog.format('%I.bsperm_relation_target_absent', catalog_schema);
+  helper := pg_catalog.format('%I.bsperm_absent_targets', catalog_schema);
   sync_fn := pg_catalog.format('%I.bsperm_sync_entity', catalog_schema);
   SELECT * INTO prev FROM bsperm.backstage_catalogs b WHERE b.catalog_schema OPERATOR(pg_catalog.=) nsp;
 
@@ -1844,9 +1881,10 @@ BEGIN
     END IF;
   END LOOP;
 
-  -- views that read the catalog as a role that bypasses row security would
-  -- show every row: they are switched to the reader's rights
-  FOR r IN SELECT DISTINCT v.oid::regclass AS view, v.relkind, v.reloptions
+  -- views that read the catalog as a role that bypasses row security (the
+  -- owner and its members, superusers, BYPASSRLS and exempt roles) would show
+  -- every row: they are switched to the reader's rights
+  FOR r IN SELECT DISTINCT v.oid::regclass AS view, v.relkind, v.reloptions, v.relowner
              FROM pg_catalog.pg_rewrite w
              JOIN pg_catalog.pg_class v ON v.oid OPERATOR(pg_catalog.=) w.ev_class
              JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::regclass
@@ -1862,7 +1900,11 @@ BEGIN
               HINT = 'Drop it, or make it a view.';
     END IF;
     IF NOT coalesce('security_invoker=true' OPERATOR(pg_catalog.=) ANY (r.reloptions)
-                    OR 'security_invoker=on' OPERATOR(pg_catalog.=) ANY (r.reloptions), false) THEN
+                    OR 'security_invoker=on' OPERATOR(pg_catalog.=) ANY (r.reloptions), false)
+       AND (pg_catalog.pg_has_role(r.relowner, owner_oid, 'USAGE')
+            OR r.relowner OPERATOR(pg_catalog.=) ANY (exempt_roles::oid[])
+            OR EXISTS (SELECT FROM pg_catalog.pg_roles a WHERE a.oid OPERATOR(pg_catalog.=) r.relowner
+                         AND (a.rolsuper OR a.rolbypassrls))) THEN
       EXECUTE pg_catalog.format('ALTER VIEW %s SET (security_invoker = true)', r.view);
       views := views OPERATOR(pg_catalog.||) r.view;
     END IF;
@@ -1934,27 +1976,25 @@ BEGIN
         WHERE f.final_entity IS NOT NULL', side, catalog_schema);
   EXECUTE pg_catalog.format('ANALYZE %s', side);
 
-  -- Is a relation's target absent from the catalog?  Asked only for a
-  -- relation the caller may see the source of and that exists, so the
-  -- answer tells nothing a visible row of relations would not: it is no
-  -- oracle for the existence of hidden entities.  Runs as the catalog's
-  -- owner, whom row security does not filter.
+  -- The targets absent from the catalog of the relations whose source the
+  -- caller may read: what the visible rows of relations show anyway, so it
+  -- is no oracle for the existence of hidden entities.  The relations policy
+  -- asks it once per query (a hashed subplan).  Runs as the catalog's owner,
+  -- whom row security does not filter, and tests the sources itself.
   EXECUTE pg_catalog.format($h$
-    CREATE OR REPLACE FUNCTION %1$s(source_ref text, target_ref text) RETURNS boolean
-    LANGUAGE sql STABLE STRICT SECURITY DEFINER PARALLEL UNSAFE
+    CREATE OR REPLACE FUNCTION %1$s() RETURNS SETOF text
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
     AS $body$
-      SELECT NOT EXISTS (SELECT FROM %2$s t WHERE t.entity_ref OPERATOR(pg_catalog.=) target_ref)
-         AND EXISTS (SELECT FROM %3$I.relations r
-                      WHERE r.source_entity_ref OPERATOR(pg_catalog.=) source_ref
-                        AND r.target_entity_ref OPERATOR(pg_catalog.=) target_ref)
-         AND EXISTS (SELECT FROM %2$s s WHERE s.entity_ref OPERATOR(pg_catalog.=) source_ref
-                        AND %4$s)
+      SELECT DISTINCT r.target_entity_ref::text FROM %3$I.relations r
+       WHERE r.source_entity_ref::text OPERATOR(pg_catalog.=) ANY (ARRAY(
+               SELECT s.entity_ref::text FROM %2$s s WHERE %4$s))
+         AND NOT EXISTS (SELECT FROM %2$s t WHERE t.entity_ref OPERATOR(pg_catalog.=) r.target_entity_ref)
     $body$
   $h$, helper, side, catalog_schema, bsperm._bsperm_rls_predicate('entity', 'catalog.entity.read'));
-  EXECUTE pg_catalog.format('ALTER FUNCTION %s(text, text) OWNER TO %I', helper, owner_oid::regrole);
-  EXECUTE pg_catalog.format('COMMENT ON FUNCTION %s(text, text) IS %L', helper,
-    'bsperm: true when the relation source -> target exists, the caller may read its source, and its target is not in the catalog');
+  EXECUTE pg_catalog.format('ALTER FUNCTION %s() OWNER TO %I', helper, owner_oid::regrole);
+  EXECUTE pg_catalog.format('COMMENT ON FUNCTION %s() IS %L', helper,
+    'bsperm: the targets absent from the catalog of relations whose source the caller may read');
 
   SELECT pg_catalog.string_agg(pg_catalog.quote_ident(x::text), ', ') INTO exempt_list
     FROM pg_catalog.unnest(exempt_roles) x;
@@ -1970,7 +2010,8 @@ BEGIN
     CONTINUE WHEN t.rule OPERATOR(pg_catalog.=) 'open';
     PERFORM bsperm._bsperm_backstage_drop_policies(t.rel);
     IF t.rule OPERATOR(pg_catalog.=) 'filter' THEN
-      EXECUTE pg_catalog.format('CREATE POLICY bsperm_read ON %s FOR SELECT USING (%s)', t.rel,
+      EXECUTE pg_catalog.format('CREATE POLICY bsperm_read ON %s FOR SELECT USING (bsperm.bsperm_rls_allows(%L) OR (%s))',
+                                t.rel, 'catalog.entity.read',
                                 pg_catalog.format(t.predicate, side, pg_catalog.quote_ident(t.table_name::text), helper));
     ELSIF t.rule OPERATOR(pg_catalog.=) 'side' THEN
       EXECUTE pg_catalog.format('CREATE POLICY bsperm_read ON %s FOR SELECT USING (%s)', t.rel,
@@ -1989,7 +2030,7 @@ BEGIN
   END LOOP;
   -- the policies read the side table with the reader's rights; it shows each role what it may read
   EXECUTE pg_catalog.format('GRANT SELECT ON %s TO PUBLIC', side);
-  EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s(text, text) TO PUBLIC', helper);
+  EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s() TO PUBLIC', helper);
 
   -- entities with their relations to hidden entities, and the spec values
   -- that name them, removed: what the relations table shows the reader
@@ -2061,6 +2102,7 @@ BEGIN
     END IF;
   END LOOP;
   EXECUTE pg_catalog.format('DROP VIEW IF EXISTS %I.bsperm_entities_redacted', catalog_schema);
+  EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %I.bsperm_absent_targets()', catalog_schema);
   EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS bsperm_sync ON %I.final_entities', catalog_schema);
   EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS bsperm_sync_truncate ON %I.final_entities', catalog_schema);
   EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %I.bsperm_sync_entity()', catalog_schema);
