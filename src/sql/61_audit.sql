@@ -1,20 +1,20 @@
 -- bsperm install script, part 61: the decision audit log (doc/audit.md).
 -- The C side is src/pg/pg_audit.c.
 
-CREATE TABLE @extschema@.audit_settings (
+CREATE TABLE bsperm.audit_settings (
   singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
   enabled boolean NOT NULL DEFAULT false,
   retention interval NOT NULL DEFAULT '30 days'
     CHECK (retention OPERATOR(pg_catalog.>) '0'::pg_catalog.interval)
 );
-REVOKE ALL ON @extschema@.audit_settings FROM PUBLIC;
-COMMENT ON TABLE @extschema@.audit_settings IS
+REVOKE ALL ON bsperm.audit_settings FROM PUBLIC;
+COMMENT ON TABLE bsperm.audit_settings IS
   'at most one row (none: off): is the decision audit log on, and how long its rows are kept; changed by the owner only';
 
 -- Only a superuser or the owner of schema bsperm changes the setting, even
 -- if the table was granted: a role that can be audited must not be able to
 -- switch the log off.
-CREATE FUNCTION @extschema@.audit_settings_check() RETURNS trigger
+CREATE FUNCTION bsperm.audit_settings_check() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -30,19 +30,19 @@ BEGIN
   RETURN NULL;
 END
 $fn$;
-REVOKE ALL ON FUNCTION @extschema@.audit_settings_check() FROM PUBLIC;
+REVOKE ALL ON FUNCTION bsperm.audit_settings_check() FROM PUBLIC;
 CREATE TRIGGER audit_settings_check BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
-  ON @extschema@.audit_settings FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.audit_settings_check();
-ALTER TABLE @extschema@.audit_settings ENABLE ALWAYS TRIGGER audit_settings_check;
+  ON bsperm.audit_settings FOR EACH STATEMENT EXECUTE FUNCTION bsperm.audit_settings_check();
+ALTER TABLE bsperm.audit_settings ENABLE ALWAYS TRIGGER audit_settings_check;
 -- policy data: a change gives the policy a new version (20_policy.sql)
-CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.audit_settings
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.policy_changed();
-ALTER TABLE @extschema@.audit_settings ENABLE ALWAYS TRIGGER policy_changed;
-CREATE TRIGGER policy_row_changed AFTER INSERT OR UPDATE OR DELETE ON @extschema@.audit_settings
-  FOR EACH ROW EXECUTE FUNCTION @extschema@.policy_row_changed();
-ALTER TABLE @extschema@.audit_settings ENABLE REPLICA TRIGGER policy_row_changed;
+CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON bsperm.audit_settings
+  FOR EACH STATEMENT EXECUTE FUNCTION bsperm.policy_changed();
+ALTER TABLE bsperm.audit_settings ENABLE ALWAYS TRIGGER policy_changed;
+CREATE TRIGGER policy_row_changed AFTER INSERT OR UPDATE OR DELETE ON bsperm.audit_settings
+  FOR EACH ROW EXECUTE FUNCTION bsperm.policy_row_changed();
+ALTER TABLE bsperm.audit_settings ENABLE REPLICA TRIGGER policy_row_changed;
 
-CREATE TABLE @extschema@.decision_log (
+CREATE TABLE bsperm.decision_log (
   decision_id uuid NOT NULL,  -- unique by construction (time and 74 random bits), not indexed
   decided_at timestamptz NOT NULL,
   session_role text NOT NULL,
@@ -56,11 +56,11 @@ CREATE TABLE @extschema@.decision_log (
 );
 -- rows arrive in time order: a BRIN index finds old ones for retention and
 -- costs an insert almost nothing; no other index (each costs every decision)
-CREATE INDEX decision_log_decided_at ON @extschema@.decision_log USING brin (decided_at);
-REVOKE ALL ON @extschema@.decision_log FROM PUBLIC;
-COMMENT ON TABLE @extschema@.decision_log IS
+CREATE INDEX decision_log_decided_at ON bsperm.decision_log USING brin (decided_at);
+REVOKE ALL ON bsperm.decision_log FROM PUBLIC;
+COMMENT ON TABLE bsperm.decision_log IS
   'one row per decision while bsperm.audit_settings.enabled; readable by the owner and roles it grants';
 
 -- both survive pg_dump / pg_restore
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.audit_settings', '');
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.decision_log', '');
+SELECT pg_catalog.pg_extension_config_dump('bsperm.audit_settings', '');
+SELECT pg_catalog.pg_extension_config_dump('bsperm.decision_log', '');
