@@ -16,13 +16,13 @@
  * ref, result, policy version, a random decision id, what asked), and the
  * list is written at XACT_EVENT_PRE_COMMIT, in the committing transaction,
  * by direct heap and index inserts (no SQL, no privilege check: the table
- * is the extension's): the rows commit with it, and a transaction that
- * aborts leaves no row (its decisions are not logged).  A transaction that
- * wrote nothing else commits asynchronously (synchronous_commit = off for
- * that commit), so a read pays no WAL flush for its log rows; a crash can
- * lose the last such rows.  Read-only transactions (SET TRANSACTION READ
- * ONLY, a hot standby) and parallel workers cannot write, so their
- * decisions are not logged.
+ * is the extension's): the rows commit with it.  A transaction that
+ * aborts, or is read-only, leaves no row; its decisions become LOG messages
+ * in the server log instead (audit_settings.server_log_fallback).  A
+ * transaction that wrote nothing else commits asynchronously
+ * (synchronous_commit = off for that commit), so a read pays no WAL flush
+ * for its log rows; a crash can lose the last such rows.  Parallel workers
+ * make no decisions (the leader does) and note nothing.
  *
  * Which decisions: bsperm_authorize (both forms, one row per item) and
  * bsperm_authorize_conditional (pg_decide.c); row-level security logs the
