@@ -118,3 +118,4 @@ DELETE FROM bsperm.policy_config;
 DELETE FROM bsperm.roles WHERE name = 'role:default/everyone';
 DROP ROLE bi_reader;
 DROP ROLE backstage;
+DROP EXTENSION bsperm CASCADE;

@@ -118,10 +118,10 @@ BEGIN
     p := perms[1 + floor(random() * array_length(perms, 1))::int];
     r := res[1 + floor(random() * 4)::int];
     IF (SELECT type FROM bsperm.permissions WHERE name = p) = 'basic' THEN r := NULL; END IF;
-    PERFORM bsperm.bsperm_set_user(u);
-    a := bsperm.bsperm_authorize(p, r);
-    e := bsperm.bsperm_explain(p, r) ->> 'result';
-    f := bsperm.bsperm_explain_for(u, NULL, p, r) ->> 'result';
+    PERFORM bsperm_set_user(u);
+    a := bsperm_authorize(p, r);
+    e := bsperm_explain(p, r) ->> 'result';
+    f := bsperm_explain_for(u, NULL, p, r) ->> 'result';
     n := n + 1;
     IF a IS DISTINCT FROM e OR a IS DISTINCT FROM f THEN bad := bad + 1; END IF;
     IF NOT a = ANY (seen) THEN seen := seen || a; END IF;

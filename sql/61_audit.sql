@@ -83,16 +83,34 @@ SELECT user_ref, permission, resource_ref, result, via, count(*) FROM decision_l
  GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5;
 TRUNCATE decision_log;
 
--- what is not logged: a transaction that rolls back, a read-only
--- transaction, explanations and policy tests
+-- not in the table: a transaction that rolls back, a read-only one (both go
+-- to the server log, shown here at LOG level, without the detail), and
+-- explanations and policy tests (not decisions)
+SET client_min_messages = log;
+\set VERBOSITY terse
 BEGIN;
 SELECT bsperm_set_user('user:default/alice');
 SELECT bsperm_authorize('catalog.entity.create');
 ROLLBACK;
 BEGIN TRANSACTION READ ONLY;
 SELECT bsperm_set_user('user:default/alice');
-SELECT bsperm_authorize('catalog.entity.create');
+SELECT bsperm_authorize('catalog.entity.read', 'component:default/c2');
 COMMIT;
+-- attack: ending with ROLLBACK does not read unlogged
+SET ROLE _regress_app;
+BEGIN;
+SELECT bsperm_set_user('user:default/alice');
+SELECT count(*) FROM bsperm.entities;
+ROLLBACK;
+RESET ROLE;
+UPDATE audit_settings SET server_log_fallback = false;
+BEGIN;
+SELECT bsperm_set_user('user:default/alice');
+SELECT bsperm_authorize('catalog.entity.create') AS dropped_silently;
+ROLLBACK;
+UPDATE audit_settings SET server_log_fallback = true;
+\set VERBOSITY default
+RESET client_min_messages;
 SELECT bsperm_explain_for('user:default/alice', NULL, 'catalog.entity.create') ->> 'result' AS explained;
 SELECT bsperm_test_policy('[{"user":"user:default/alice","permission":"catalog.entity.create","expected":"ALLOW"}]');
 SELECT count(*) AS rows_not_logged FROM decision_log;

@@ -55,7 +55,7 @@ SELECT bsperm_test_policy('[{"user": 1, "permission": "catalog.entity.create", "
 -- the owner's: PUBLIC may not run it
 CREATE ROLE _regress_tester;
 SET ROLE _regress_tester;
-SELECT bsperm.bsperm_test_policy('[]');
+SELECT bsperm_test_policy('[]');
 RESET ROLE;
 DROP ROLE _regress_tester;
 TRUNCATE entities;

@@ -23,7 +23,7 @@ script() {   # name user
 	cat > "$tmp/$1.pgbench" <<SQL
 SET ROLE bsperm_bench_app;
 BEGIN;
-SELECT bsperm.bsperm_set_user('$2', ARRAY['$2','group:default/team-1','group:default/team-2']);
+SELECT bsperm_set_user('$2', ARRAY['$2','group:default/team-1','group:default/team-2']);
 SELECT count(*) FROM bsperm.entities;
 COMMIT;
 RESET ROLE;

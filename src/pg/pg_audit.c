@@ -16,13 +16,13 @@
  * ref, result, policy version, a random decision id, what asked), and the
  * list is written at XACT_EVENT_PRE_COMMIT, in the committing transaction,
  * by direct heap and index inserts (no SQL, no privilege check: the table
- * is the extension's): the rows commit with it, and a transaction that
- * aborts leaves no row (its decisions are not logged).  A transaction that
- * wrote nothing else commits asynchronously (synchronous_commit = off for
- * that commit), so a read pays no WAL flush for its log rows; a crash can
- * lose the last such rows.  Read-only transactions (SET TRANSACTION READ
- * ONLY, a hot standby) and parallel workers cannot write, so their
- * decisions are not logged.
+ * is the extension's): the rows commit with it.  A transaction that
+ * aborts, or is read-only, leaves no row; its decisions become LOG messages
+ * in the server log instead (audit_settings.server_log_fallback).  A
+ * transaction that wrote nothing else commits asynchronously
+ * (synchronous_commit = off for that commit), so a read pays no WAL flush
+ * for its log rows; a crash can lose the last such rows.  Parallel workers
+ * make no decisions (the leader does) and note nothing.
  *
  * Which decisions: bsperm_authorize (both forms, one row per item) and
  * bsperm_authorize_conditional (pg_decide.c); row-level security logs the
@@ -61,6 +61,7 @@
 #define P bsperm_policy
 
 static bool audit_enabled = false;
+static bool audit_fallback = true;	/* server log for rows the table cannot get */
 static char *audit_retention = NULL;	/* interval text, in TopMemoryContext */
 
 typedef struct AuditRow
@@ -91,7 +92,8 @@ bsperm_audit_load(void)
 	bool		isnull;
 
 	audit_enabled = false;
-	bsperm_run_select("SELECT a.enabled, a.retention::pg_catalog.text FROM bsperm.audit_settings a");
+	bsperm_run_select("SELECT a.enabled, a.retention::pg_catalog.text, a.server_log_fallback "
+					  "FROM bsperm.audit_settings a");
 	if (SPI_processed == 0)
 		return;
 	audit_enabled = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) && !isnull;
@@ -102,6 +104,8 @@ bsperm_audit_load(void)
 			pfree(audit_retention);
 		audit_retention = isnull ? NULL :
 			MemoryContextStrdup(TopMemoryContext, TextDatumGetCString(d));
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+		audit_fallback = isnull || DatumGetBool(d);
 	}
 }
 
@@ -290,6 +294,34 @@ flush(void)
 	}
 }
 
+/*
+ * Rows the table cannot get (a rollback, a read-only transaction), as LOG
+ * messages: what was decided in the message, who and when in the detail.
+ */
+static void
+server_log_pending(const char *why)
+{
+	int			i;
+
+	if (!audit_fallback)
+		return;
+	for (i = 0; i < npending; i++)
+	{
+		AuditRow   *r = &pending[i];
+		char	   *id = DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&r->id)));
+
+		ereport(LOG,
+				(errmsg("bsperm decision (%s, not in bsperm.decision_log): %s %s%s%s for %s via %s",
+						why, r->result, r->permission, r->resource_ref ? " " : "",
+						r->resource_ref ? r->resource_ref : "",
+						r->user_ref ? r->user_ref : "anonymous", r->via),
+				 errdetail("decision_id %s, decided_at %s, session_role %s, acting_role %s, policy_version " INT64_FORMAT ".",
+						   id, timestamptz_to_str(r->at), r->session_role, r->current_role,
+						   r->version),
+				 errhidestmt(true)));
+	}
+}
+
 static void
 audit_xact_callback(XactEvent event, void *arg)
 {
@@ -297,7 +329,9 @@ audit_xact_callback(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PRE_PREPARE:
-			if (npending > 0 && !XactReadOnly && !IsInParallelMode())
+			if (npending > 0 && XactReadOnly)
+				server_log_pending("read-only transaction");
+			else if (npending > 0 && !IsInParallelMode())
 			{
 				/* a transaction that wrote nothing else: no WAL flush for the log */
 				if (event == XACT_EVENT_PRE_COMMIT &&
@@ -314,6 +348,12 @@ audit_xact_callback(XactEvent event, void *arg)
 			pending = NULL;
 			break;
 		case XACT_EVENT_ABORT:
+			if (npending > 0)
+				server_log_pending("transaction rolled back");
+			npending = 0;
+			cappending = 0;
+			pending = NULL;		/* freed with TopTransactionContext */
+			break;
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:

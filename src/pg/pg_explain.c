@@ -583,8 +583,8 @@ check_resource_arg(const BspPermission *perm, const char *ref)
 }
 
 /* The transitive_ownership setting, as decisions read it. */
-static bool
-transitive_setting(void)
+bool
+bsperm_explain_transitive(void)
 {
 	const char *v = GetConfigOption("bsperm.transitive_ownership", true, false);
 
@@ -670,7 +670,7 @@ bsperm_explain_for(PG_FUNCTION_ARGS)
 	lookup_permission(text_to_cstring(PG_GETARG_TEXT_PP(2)), &perm);
 	check_resource_arg(&perm, ref);
 	initStringInfo(&b);
-	(void) bsperm_explain_decision(&id, transitive_setting(), &perm, ref, NULL, true, &b, NULL);
+	(void) bsperm_explain_decision(&id, bsperm_explain_transitive(), &perm, ref, NULL, true, &b, NULL);
 	PG_RETURN_DATUM(jsonb_from_buf(&b));
 }
 

@@ -23,6 +23,9 @@ extern BspResult bsperm_explain_decision(const BspIdentity *id, bool transitive,
 										 Jsonb *given_entity, bool show_resource,
 										 StringInfo b, const char **rule_out);
 
+/* bsperm.transitive_ownership, as decisions for a named user read it. */
+extern bool bsperm_explain_transitive(void);
+
 /* May the current role execute bsperm_explain_for (in schema)? */
 extern bool bsperm_explain_trusted(Oid schema);
 

@@ -102,8 +102,7 @@ Datum
 bsperm_test_policy(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *cases = PG_GETARG_JSONB_P(0);
-	const char *tv = GetConfigOption("bsperm.transitive_ownership", true, false);
-	bool		transitive = tv != NULL && strcmp(tv, "on") == 0;
+	bool		transitive = bsperm_explain_transitive();
 	MemoryContext casecxt,
 				old;
 	int			n,
