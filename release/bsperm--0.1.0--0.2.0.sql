@@ -2173,7 +2173,10 @@ CREATE TABLE bsperm.audit_settings (
   singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
   enabled boolean NOT NULL DEFAULT false,
   retention interval NOT NULL DEFAULT '30 days'
-    CHECK (retention OPERATOR(pg_catalog.>) '0'::pg_catalog.interval)
+    CHECK (retention OPERATOR(pg_catalog.>) '0'::pg_catalog.interval),
+  -- decisions that cannot be written to the table (their transaction rolled
+  -- back, or was read-only) go to the server log instead
+  server_log_fallback boolean NOT NULL DEFAULT true
 );
 REVOKE ALL ON bsperm.audit_settings FROM PUBLIC;
 COMMENT ON TABLE bsperm.audit_settings IS
