@@ -2,8 +2,12 @@
 -- refs and resources from bsperm.entities, or from the relation that
 -- bsperm.entity_source names (here a table laid out like Backstage's
 -- final_entities: entity_ref varchar, final_entity TEXT, NULL until stitched).
-CREATE EXTENSION IF NOT EXISTS bsperm;
+-- (a fresh extension whatever the tests before left)
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS bsperm CASCADE;
+CREATE EXTENSION bsperm;
 CREATE EXTENSION IF NOT EXISTS dblink;
+RESET client_min_messages;
 SET search_path = bsperm, public;
 
 CREATE SCHEMA backstage;

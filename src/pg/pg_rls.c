@@ -405,6 +405,29 @@ runtime_filter_node(Node *entity, Const *perm)
 													  InvalidOid, COERCE_EXPLICIT_CALL));
 }
 
+/*
+ * The decision a plan folds in, and the plan's dependency on it.  Decided in
+ * the newest snapshot the transaction may use: a plan is often made under an
+ * older one than it runs with (a PL/pgSQL statement is planned before its own
+ * snapshot is taken), and the executor-start check compares with the
+ * snapshot it runs with.
+ */
+static void
+decide_for_plan(const char *permission, RlsDecision *d)
+{
+	PushActiveSnapshot(GetTransactionSnapshot());
+	PG_TRY();
+	{
+		bsperm_rls_decide(permission, true, d);
+	}
+	PG_FINALLY();
+	{
+		PopActiveSnapshot();
+	}
+	PG_END_TRY();
+	bsperm_rls_plan_depends(permission, d);
+}
+
 /* Folds bsperm_rls_check(entity, '<permission>') while a query is planned. */
 PG_FUNCTION_INFO_V1(bsperm_rls_check_support);
 Datum
@@ -430,24 +453,7 @@ bsperm_rls_check_support(PG_FUNCTION_ARGS)
 	if (bsperm_rls_planning_runtime_only())
 		PG_RETURN_POINTER(runtime_filter_node(entity, perm));
 	permission = TextDatumGetCString(perm->constvalue);
-
-	/*
-	 * Decide in the newest snapshot the transaction may use: a plan is
-	 * often made under an older one than it runs with (a PL/pgSQL statement
-	 * is planned before its own snapshot is taken), and the executor-start
-	 * check compares with the snapshot it runs with.
-	 */
-	PushActiveSnapshot(GetTransactionSnapshot());
-	PG_TRY();
-	{
-		bsperm_rls_decide(permission, true, &d);
-	}
-	PG_FINALLY();
-	{
-		PopActiveSnapshot();
-	}
-	PG_END_TRY();
-	bsperm_rls_plan_depends(permission, &d);
+	decide_for_plan(permission, &d);
 	switch (d.outcome)
 	{
 		case RLS_ALLOW:
@@ -458,6 +464,48 @@ bsperm_rls_check_support(PG_FUNCTION_ARGS)
 			break;
 	}
 	PG_RETURN_POINTER(filter_node(entity, d.filter));
+}
+
+/* ---- bsperm_rls_allows(permission) ---- */
+
+/*
+ * True when the current identity's decision for the permission is ALLOW.
+ * For policies that have no entity column of their own to test (those of
+ * bsperm_protect_backstage, which ask a subquery whether the row's entity is
+ * visible): "bsperm_rls_allows(p) OR <subquery>" folds, while a query is
+ * planned, to true under ALLOW (no subquery, nothing per row) and to the
+ * subquery otherwise, with the same plan dependency as bsperm_rls_check.
+ */
+PG_FUNCTION_INFO_V1(bsperm_rls_allows);
+Datum
+bsperm_rls_allows(PG_FUNCTION_ARGS)
+{
+	SiteCache  *c = site_decision(fcinfo, PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_BOOL(c->outcome == RLS_ALLOW);
+}
+
+PG_FUNCTION_INFO_V1(bsperm_rls_allows_support);
+Datum
+bsperm_rls_allows_support(PG_FUNCTION_ARGS)
+{
+	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
+	SupportRequestSimplify *req;
+	Const	   *perm;
+	RlsDecision d;
+
+	if (!IsA(rawreq, SupportRequestSimplify))
+		PG_RETURN_POINTER(NULL);
+	req = (SupportRequestSimplify *) rawreq;
+	if (req->root == NULL || list_length(req->fcall->args) != 1 ||
+		!IsA(linitial(req->fcall->args), Const))
+		PG_RETURN_POINTER(NULL);
+	perm = (Const *) linitial(req->fcall->args);
+	/* plans outside the plan cache evaluate it when they run */
+	if (perm->constisnull || !bsperm_rls_planning() || bsperm_rls_planning_runtime_only())
+		PG_RETURN_POINTER(NULL);
+	decide_for_plan(TextDatumGetCString(perm->constvalue), &d);
+	PG_RETURN_POINTER(makeBoolConst(d.outcome == RLS_ALLOW, false));
 }
 
 /* ---- selectivity of @~ ---- */

@@ -35,6 +35,22 @@
 -- Everything here runs with the caller's rights (CREATE POLICY needs the
 -- table owner's); the caller must be the database owner or a superuser.
 
+-- True when the current identity's decision for the permission is ALLOW; folded
+-- while a query is planned like bsperm_rls_check (src/pg/pg_rls.c).  Every
+-- policy below starts with it: "bsperm_rls_allows(p) OR <subquery>" is true
+-- under ALLOW, with no subquery and nothing per row.
+CREATE FUNCTION bsperm.bsperm_rls_allows_support(internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'bsperm_rls_allows_support'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bsperm.bsperm_rls_allows(permission text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'bsperm_rls_allows'
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE
+SUPPORT bsperm.bsperm_rls_allows_support;
+COMMENT ON FUNCTION bsperm.bsperm_rls_allows(text) IS
+  'true when the current identity''s decision for the permission is ALLOW (folded while a query is planned)';
+
 -- What bsperm knows of the catalog's tables: per table, how rows are shown to
 -- roles that are not exempt, the columns that must exist, and the policy.
 --   rule 'filter': visible when the predicate holds (%1$s is the side table,
@@ -47,8 +63,10 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
   VALUES
+  -- an array of the visible ids, so that a selective decision reads the few
+  -- rows it allows by primary key (a sublink in a policy is never a join)
   ('final_entities'::name, 'filter', '{entity_id,entity_ref,final_entity}'::name[],
-   'EXISTS (SELECT FROM %1$s s WHERE s.entity_id OPERATOR(pg_catalog.=) %2$s.entity_id)',
+   '%2$s.entity_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT s.entity_id FROM %1$s s))',
    'rows whose entity the role may read (catalog.entity.read)'),
   ('search', 'filter', '{entity_id,key,value}',
    'EXISTS (SELECT FROM %1$s s WHERE s.entity_id OPERATOR(pg_catalog.=) %2$s.entity_id)',
@@ -95,10 +113,16 @@ REVOKE ALL ON bsperm.backstage_catalogs FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON bsperm.backstage_catalogs TO PUBLIC;
 ALTER TABLE bsperm.backstage_catalogs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read_all ON bsperm.backstage_catalogs FOR SELECT USING (true);
--- only a role with the catalog owner's privileges writes its row (the calls check more)
+-- only a role with the privileges of the owner of the catalog's final_entities
+-- writes its row, and the row must name that table's real owner and schema
+-- (a row is what bsperm_unprotect_backstage undoes)
 CREATE POLICY owner_writes ON bsperm.backstage_catalogs FOR ALL
   USING (pg_catalog.pg_has_role(current_user, catalog_owner::pg_catalog.oid, 'USAGE'))
-  WITH CHECK (pg_catalog.pg_has_role(current_user, catalog_owner::pg_catalog.oid, 'USAGE'));
+  WITH CHECK (pg_catalog.pg_has_role(current_user, catalog_owner::pg_catalog.oid, 'USAGE')
+              AND EXISTS (SELECT FROM pg_catalog.pg_class c
+                           WHERE c.oid OPERATOR(pg_catalog.=) final_entities::pg_catalog.oid
+                             AND c.relowner OPERATOR(pg_catalog.=) catalog_owner::pg_catalog.oid
+                             AND c.relnamespace OPERATOR(pg_catalog.=) catalog_schema::pg_catalog.oid));
 COMMENT ON TABLE bsperm.backstage_catalogs IS
   'Backstage catalog schemas protected by bsperm_protect_backstage';
 
@@ -112,8 +136,9 @@ BEGIN
   IF NOT pg_catalog.pg_has_role(current_user,
         (SELECT d.datdba FROM pg_catalog.pg_database d
           WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()), 'USAGE') THEN
-    RAISE EXCEPTION 'must be the owner of database % or a superuser to %', pg_catalog.current_database(), what
-      USING ERRCODE = 'insufficient_privilege';
+    RAISE EXCEPTION 'must be the owner of the database or a superuser to %', what
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'Connect as the role that owns the database (often Backstage''s own) or as a superuser.';
   END IF;
 END $$;
 
@@ -128,6 +153,109 @@ BEGIN
   EXECUTE pg_catalog.format('DROP POLICY IF EXISTS bsperm_read ON %s', tbl);
   EXECUTE pg_catalog.format('DROP POLICY IF EXISTS bsperm_exempt ON %s', tbl);
 END $$;
+
+-- Redaction (bsperm_entities_redacted, created by bsperm_protect_backstage).
+-- The spec fields from which Backstage's BuiltinKindsEntityProcessor (and the
+-- scaffolder's, for Template) makes relations, with the kind a ref in them
+-- defaults to (NULL: the ref must name its kind).
+CREATE FUNCTION bsperm._bsperm_spec_ref_fields()
+RETURNS TABLE (entity_kind text, field text, default_kind text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  VALUES ('component', 'owner', 'group'), ('component', 'system', 'system'),
+         ('component', 'subcomponentOf', 'component'), ('component', 'providesApis', 'api'),
+         ('component', 'consumesApis', 'api'), ('component', 'dependsOn', NULL),
+         ('component', 'dependencyOf', NULL),
+         ('api', 'owner', 'group'), ('api', 'system', 'system'),
+         ('resource', 'owner', 'group'), ('resource', 'system', 'system'),
+         ('resource', 'dependsOn', NULL), ('resource', 'dependencyOf', NULL),
+         ('system', 'owner', 'group'), ('system', 'domain', 'domain'),
+         ('domain', 'owner', 'group'), ('domain', 'subdomainOf', 'domain'),
+         ('group', 'parent', 'group'), ('group', 'children', 'group'), ('group', 'members', 'user'),
+         ('user', 'memberOf', 'group'),
+         ('template', 'owner', 'group')
+$$;
+
+-- A ref written in a spec field, resolved as Backstage's parseEntityRef does
+-- (kind:namespace/name, else the field's default kind and the entity's
+-- namespace) and lowercased as stringifyEntityRef does; NULL when it names no
+-- kind and the field has no default.
+CREATE FUNCTION bsperm._bsperm_resolve_ref(ref text, default_kind text, default_namespace text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE WHEN k IS NULL OR k OPERATOR(pg_catalog.=) '' THEN NULL
+              ELSE pg_catalog.lower(k || ':' ||
+                     CASE WHEN pg_catalog.strpos(rest, '/') OPERATOR(pg_catalog.>) 0 THEN rest
+                          ELSE coalesce(default_namespace, 'default') || '/' || rest END) END
+    FROM (SELECT CASE WHEN pg_catalog.strpos(ref, ':') OPERATOR(pg_catalog.>) 0 THEN pg_catalog.split_part(ref, ':', 1)
+                      ELSE default_kind END AS k,
+                 CASE WHEN pg_catalog.strpos(ref, ':') OPERATOR(pg_catalog.>) 0 THEN pg_catalog.substr(ref, pg_catalog.strpos(ref, ':') OPERATOR(pg_catalog.+) 1)
+                      ELSE ref END AS rest) a
+$$;
+
+-- Every ref the entity's spec fields name, resolved (to ask which are readable).
+CREATE FUNCTION bsperm._bsperm_spec_refs(entity jsonb)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT coalesce(pg_catalog.array_agg(DISTINCT r), '{}')
+    FROM bsperm._bsperm_spec_ref_fields() f,
+         LATERAL (SELECT CASE pg_catalog.jsonb_typeof(entity #> ARRAY['spec', f.field])
+                           WHEN 'array' THEN entity #> ARRAY['spec', f.field]
+                           ELSE pg_catalog.jsonb_build_array(entity #> ARRAY['spec', f.field]) END AS vals) v,
+         LATERAL pg_catalog.jsonb_array_elements(v.vals) x,
+         LATERAL (SELECT bsperm._bsperm_resolve_ref(x #>> '{}', f.default_kind, entity #>> '{metadata,namespace}') AS r) y
+   WHERE f.entity_kind OPERATOR(pg_catalog.=) pg_catalog.lower(entity ->> 'kind')
+     AND pg_catalog.jsonb_typeof(x) OPERATOR(pg_catalog.=) 'string' AND y.r IS NOT NULL
+$$;
+
+-- The entity with its relations cut to those named in keep_relations
+-- ('<type> <targetRef>'), and every value of a spec field above removed
+-- unless the ref it resolves to is the target of a kept relation or in
+-- keep_refs (array elements are dropped, a single value's key is removed).
+CREATE FUNCTION bsperm._bsperm_redact(entity jsonb, keep_relations text[], keep_refs text[])
+RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  kept text[];
+  f record;
+  v jsonb;
+  ns text := entity #>> '{metadata,namespace}';
+BEGIN
+  IF pg_catalog.jsonb_typeof(entity -> 'relations') OPERATOR(pg_catalog.=) 'array' THEN
+    entity := pg_catalog.jsonb_set(entity, '{relations}', coalesce(
+      (SELECT pg_catalog.jsonb_agg(r ORDER BY o) FROM pg_catalog.jsonb_array_elements(entity -> 'relations') WITH ORDINALITY x(r, o)
+        WHERE ((r ->> 'type') || ' ' || (r ->> 'targetRef')) OPERATOR(pg_catalog.=) ANY (keep_relations)), '[]'));
+  END IF;
+  SELECT coalesce(pg_catalog.array_agg(r ->> 'targetRef'), '{}') OPERATOR(pg_catalog.||) keep_refs INTO kept
+    FROM pg_catalog.jsonb_array_elements(coalesce(entity -> 'relations', '[]')) r;
+  IF pg_catalog.jsonb_typeof(entity -> 'spec') OPERATOR(pg_catalog.<>) 'object' THEN
+    RETURN entity;
+  END IF;
+  FOR f IN SELECT * FROM bsperm._bsperm_spec_ref_fields() s
+            WHERE s.entity_kind OPERATOR(pg_catalog.=) pg_catalog.lower(entity ->> 'kind') LOOP
+    v := entity #> ARRAY['spec', f.field];
+    CONTINUE WHEN v IS NULL;
+    IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.=) 'array' THEN
+      entity := pg_catalog.jsonb_set(entity, ARRAY['spec', f.field], coalesce(
+        (SELECT pg_catalog.jsonb_agg(x ORDER BY o) FROM pg_catalog.jsonb_array_elements(v) WITH ORDINALITY e(x, o)
+          WHERE pg_catalog.jsonb_typeof(x) OPERATOR(pg_catalog.=) 'string'
+            AND bsperm._bsperm_resolve_ref(x #>> '{}', f.default_kind, ns) OPERATOR(pg_catalog.=) ANY (kept)), '[]'));
+    ELSIF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'string'
+          OR NOT coalesce(bsperm._bsperm_resolve_ref(v #>> '{}', f.default_kind, ns) OPERATOR(pg_catalog.=) ANY (kept), false) THEN
+      entity := entity #- ARRAY['spec', f.field];
+    END IF;
+  END LOOP;
+  RETURN entity;
+END $$;
+COMMENT ON FUNCTION bsperm._bsperm_redact(jsonb, text[], text[]) IS
+  'an entity with the relations not kept and the spec refs not kept removed (bsperm_entities_redacted)';
 
 CREATE FUNCTION @extschema@.bsperm_protect_backstage(
   catalog_schema name DEFAULT 'public',
@@ -182,6 +310,15 @@ BEGIN
             DETAIL = pg_catalog.format('The catalog''s tables are owned by %s.', owner_oid::regrole),
             HINT = 'Call bsperm_protect_backstage as a superuser or as the role that owns the catalog''s tables.';
   END IF;
+  SELECT k.table_name INTO missing FROM pg_catalog.unnest('{refresh_state,search,relations}'::name[]) k(table_name)
+   WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp
+                       AND c.relname OPERATOR(pg_catalog.=) k.table_name AND c.relkind IN ('r', 'p'))
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'schema "%" holds no Backstage catalog: table % is missing', catalog_schema, missing
+      USING ERRCODE = 'undefined_table',
+            DETAIL = 'Backstage''s catalog has final_entities, refresh_state, search and relations.';
+  END IF;
   side := pg_catalog.format('%I.bsperm_entities', catalog_schema);
   helper := pg_catalog.format('%I.bsperm_relation_target_absent', catalog_schema);
   sync_fn := pg_catalog.format('%I.bsperm_sync_entity', catalog_schema);
@@ -228,9 +365,10 @@ BEGIN
     END IF;
   END LOOP;
 
-  -- views that read the catalog as a role that bypasses row security would
-  -- show every row: they are switched to the reader's rights
-  FOR r IN SELECT DISTINCT v.oid::regclass AS view, v.relkind, v.reloptions
+  -- views that read the catalog as a role that bypasses row security (the
+  -- owner and its members, superusers, BYPASSRLS and exempt roles) would show
+  -- every row: they are switched to the reader's rights
+  FOR r IN SELECT DISTINCT v.oid::regclass AS view, v.relkind, v.reloptions, v.relowner
              FROM pg_catalog.pg_rewrite w
              JOIN pg_catalog.pg_class v ON v.oid OPERATOR(pg_catalog.=) w.ev_class
              JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::regclass
@@ -246,7 +384,11 @@ BEGIN
               HINT = 'Drop it, or make it a view.';
     END IF;
     IF NOT coalesce('security_invoker=true' OPERATOR(pg_catalog.=) ANY (r.reloptions)
-                    OR 'security_invoker=on' OPERATOR(pg_catalog.=) ANY (r.reloptions), false) THEN
+                    OR 'security_invoker=on' OPERATOR(pg_catalog.=) ANY (r.reloptions), false)
+       AND (pg_catalog.pg_has_role(r.relowner, owner_oid, 'USAGE')
+            OR r.relowner OPERATOR(pg_catalog.=) ANY (exempt_roles::oid[])
+            OR EXISTS (SELECT FROM pg_catalog.pg_roles a WHERE a.oid OPERATOR(pg_catalog.=) r.relowner
+                         AND (a.rolsuper OR a.rolbypassrls))) THEN
       EXECUTE pg_catalog.format('ALTER VIEW %s SET (security_invoker = true)', r.view);
       views := views OPERATOR(pg_catalog.||) r.view;
     END IF;
@@ -354,7 +496,8 @@ BEGIN
     CONTINUE WHEN t.rule OPERATOR(pg_catalog.=) 'open';
     PERFORM bsperm._bsperm_backstage_drop_policies(t.rel);
     IF t.rule OPERATOR(pg_catalog.=) 'filter' THEN
-      EXECUTE pg_catalog.format('CREATE POLICY bsperm_read ON %s FOR SELECT USING (%s)', t.rel,
+      EXECUTE pg_catalog.format('CREATE POLICY bsperm_read ON %s FOR SELECT USING (bsperm.bsperm_rls_allows(%L) OR (%s))',
+                                t.rel, 'catalog.entity.read',
                                 pg_catalog.format(t.predicate, side, pg_catalog.quote_ident(t.table_name::text), helper));
     ELSIF t.rule OPERATOR(pg_catalog.=) 'side' THEN
       EXECUTE pg_catalog.format('CREATE POLICY bsperm_read ON %s FOR SELECT USING (%s)', t.rel,
@@ -374,6 +517,26 @@ BEGIN
   -- the policies read the side table with the reader's rights; it shows each role what it may read
   EXECUTE pg_catalog.format('GRANT SELECT ON %s TO PUBLIC', side);
   EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s(text, text) TO PUBLIC', helper);
+
+  -- entities with their relations to hidden entities, and the spec values
+  -- that name them, removed: what the relations table shows the reader
+  EXECUTE pg_catalog.format($v$
+    CREATE OR REPLACE VIEW %1$I.bsperm_entities_redacted WITH (security_invoker = true) AS
+    SELECT s.entity_id, s.entity_ref,
+           bsperm._bsperm_redact(s.entity,
+             ARRAY(SELECT r.type || ' ' || r.target_entity_ref FROM %1$I.relations r
+                    WHERE r.source_entity_ref OPERATOR(pg_catalog.=) s.entity_ref),
+             ARRAY(SELECT t.entity_ref::text FROM %2$s t
+                    WHERE t.entity_ref OPERATOR(pg_catalog.=) ANY (bsperm._bsperm_spec_refs(s.entity)))) AS entity
+      FROM %2$s s
+  $v$, catalog_schema, side);
+  EXECUTE pg_catalog.format('ALTER VIEW %I.bsperm_entities_redacted OWNER TO %I', catalog_schema, owner_oid::regrole);
+  EXECUTE pg_catalog.format('GRANT SELECT ON %I.bsperm_entities_redacted TO PUBLIC', catalog_schema);
+  EXECUTE pg_catalog.format('COMMENT ON VIEW %I.bsperm_entities_redacted IS %L', catalog_schema,
+    'bsperm: the entities the reader may read, with relations (and spec refs) to entities it may not read removed');
+  table_name := pg_catalog.format('%I.bsperm_entities_redacted', catalog_schema)::regclass;
+  shows := 'the entities the role may read, without relations or spec refs to entities it may not read';
+  RETURN NEXT;
 
   INSERT INTO bsperm.backstage_catalogs AS b
          (catalog_schema, final_entities, catalog_owner, final_entity_type, exempt_roles, invoker_views)
@@ -424,6 +587,7 @@ BEGIN
       EXECUTE pg_catalog.format('ALTER VIEW %s RESET (security_invoker)', v);
     END IF;
   END LOOP;
+  EXECUTE pg_catalog.format('DROP VIEW IF EXISTS %I.bsperm_entities_redacted', catalog_schema);
   EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS bsperm_sync ON %I.final_entities', catalog_schema);
   EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS bsperm_sync_truncate ON %I.final_entities', catalog_schema);
   EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %I.bsperm_sync_entity()', catalog_schema);

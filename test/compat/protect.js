@@ -43,7 +43,8 @@ const OWNER = 'bsperm_bs_catalog';      // Backstage's role: owns the database a
 const BI = 'bsperm_bs_bi';              // a BI tool mapped to user:default/alice
 const ANON = 'bsperm_bs_anon';          // granted SELECT, mapped to nobody
 const EXEMPT = 'bsperm_bs_replica';     // named exempt by the protecting call
-const ROLES = [OWNER, BI, ANON, EXEMPT];
+const ADMIN = 'bsperm_bs_admin';        // mapped to a Backstage superuser: ALLOW
+const ROLES = [OWNER, BI, ANON, EXEMPT, ADMIN];
 const SOURCE_KEY = 'bsperm-test-provider';
 const logger = { debug() {}, info() {}, warn() {}, error() {}, child() { return logger; } };
 
@@ -214,6 +215,8 @@ async function checkVisibility(label, su, roles) {
     sameSet(`${label}: ${table} as the role mapped to alice`, await rowsOf(roles.bi, table), want[table]);
     sameSet(`${label}: ${table} as an anonymous role`, await rowsOf(roles.anon, table), []);
     sameSet(`${label}: ${table} as the exempt role`, await rowsOf(roles.exempt, table), all);
+    sameSet(`${label}: ${table} as a role whose decision is ALLOW`, await rowsOf(roles.admin, table),
+      ['stitch_queue', 'location_update_log'].includes(table) ? [] : all);
     sameSet(`${label}: ${table} as Backstage's role`, await rowsOf(roles.owner, table), all);
   }
   return want;
@@ -231,6 +234,66 @@ async function checkCopy(label, owner) {
     `${r.n} final entities, ${r.copies} copies, ${r.equal} equal`);
 }
 
+// The spec fields Backstage's processors make relations from, with their
+// default kinds (as bsperm._bsperm_spec_ref_fields lists them).
+const SPEC_REFS = {
+  component: { owner: 'group', system: 'system', subcomponentOf: 'component', providesApis: 'api', consumesApis: 'api', dependsOn: null, dependencyOf: null },
+  api: { owner: 'group', system: 'system' },
+  resource: { owner: 'group', system: 'system', dependsOn: null, dependencyOf: null },
+  system: { owner: 'group', domain: 'domain' },
+  domain: { owner: 'group', subdomainOf: 'domain' },
+  group: { parent: 'group', children: 'group', members: 'user' },
+  user: { memberOf: 'group' },
+  template: { owner: 'group' },
+};
+// Backstage's own parser decides what a spec value names.
+function specRefs(entity) {
+  const out = [];
+  for (const [field, defaultKind] of Object.entries(SPEC_REFS[entity.kind.toLowerCase()] || {})) {
+    const v = entity.spec && entity.spec[field];
+    for (const x of Array.isArray(v) ? v : v === undefined ? [] : [v]) {
+      try {
+        out.push({ field, value: x, ref: catalogModel.stringifyEntityRef(catalogModel.parseEntityRef(x, { defaultKind: defaultKind || undefined, defaultNamespace: entity.metadata.namespace || 'default' })) });
+      } catch (e) {
+        out.push({ field, value: x, ref: null });
+      }
+    }
+  }
+  return out;
+}
+
+// bsperm_entities_redacted as alice's role: exactly the readable entities; each
+// keeps the relations (and spec refs) to readable or absent entities and
+// loses those to hidden ones; the rest of the entity is untouched.
+async function checkRedaction(label, su, bi) {
+  const cond = JSON.stringify(READ_CONDITIONS);
+  const all = new Map((await su.query('SELECT entity_ref, entity, bsperm_matches(entity, $1::jsonb) AS readable FROM bsperm_entities', [cond]))
+    .rows.map(r => [r.entity_ref, r]));
+  const hidden = new Set([...all.values()].filter(r => !r.readable).map(r => r.entity_ref));
+  const rows = (await bi.query('SELECT entity_ref, entity FROM bsperm_entities_redacted')).rows;
+  sameSet(`${label}: bsperm_entities_redacted lists the readable entities`, rows.map(r => r.entity_ref),
+    [...all.values()].filter(r => r.readable).map(r => r.entity_ref));
+  let relBad = 0; let specBad = 0; let removedRel = 0; let removedSpec = 0; let restBad = 0;
+  for (const { entity_ref: ref, entity: red } of rows) {
+    const orig = all.get(ref).entity;
+    const wantRel = (orig.relations || []).filter(r => !hidden.has(r.targetRef));
+    removedRel += (orig.relations || []).length - wantRel.length;
+    if (JSON.stringify(red.relations || []) !== JSON.stringify(wantRel)) relBad++;
+    const before = specRefs(orig);
+    const after = specRefs(red);
+    const wantSpec = before.filter(x => x.ref !== null && !hidden.has(x.ref));
+    removedSpec += before.length - wantSpec.length;
+    if (JSON.stringify(after) !== JSON.stringify(wantSpec)) specBad++;
+    const strip = e => { const c = JSON.parse(JSON.stringify(e)); delete c.relations; for (const f of Object.keys(SPEC_REFS[c.kind.toLowerCase()] || {})) if (c.spec) delete c.spec[f]; return JSON.stringify(c); };
+    if (strip(orig) !== strip(red)) restBad++;
+  }
+  check(`${label}: redacted relations are those to readable or absent entities`, relBad === 0 && removedRel > 0,
+    `${relBad} entities differ, ${removedRel} relations removed`);
+  check(`${label}: redacted spec refs are those to readable or absent entities (Backstage's parseEntityRef)`, specBad === 0 && removedSpec > 0,
+    `${specBad} entities differ, ${removedSpec} spec values removed`);
+  check(`${label}: the rest of each redacted entity is unchanged`, restBad === 0, `${restBad} differ`);
+}
+
 async function catalogCount(knex) {
   const catalog = new DefaultEntitiesCatalog({ database: knex, logger });
   const res = await catalog.entities({ credentials: {} });
@@ -243,7 +306,7 @@ async function main() {
   await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
   for (const r of ROLES) await admin.query(`DROP ROLE IF EXISTS ${r}`);
   await admin.query(`CREATE ROLE ${OWNER} LOGIN`);
-  for (const r of [BI, ANON, EXEMPT]) await admin.query(`CREATE ROLE ${r} LOGIN`);
+  for (const r of [BI, ANON, EXEMPT, ADMIN]) await admin.query(`CREATE ROLE ${r} LOGIN`);
   await admin.query(`CREATE DATABASE ${DB} OWNER ${OWNER} TEMPLATE template0 ENCODING 'UTF8'`);
 
   const su = await client(DB, process.env.PGUSER || 'postgres');
@@ -254,7 +317,9 @@ async function main() {
   await su.query(`INSERT INTO bsperm.conditional_policies (role, plugin_id, resource_type, permissions, conditions)
                   VALUES ('role:default/everyone', 'catalog', 'catalog-entity', '{catalog.entity.read}', $1)`,
   [JSON.stringify(READ_CONDITIONS)]);
-  await su.query(`INSERT INTO bsperm.role_users VALUES ('${BI}', 'user:default/alice'), ('${EXEMPT}', 'user:default/replica')`);
+  await su.query(`INSERT INTO bsperm.role_users VALUES ('${BI}', 'user:default/alice'), ('${EXEMPT}', 'user:default/replica'),
+                  ('${ADMIN}', 'user:default/admin')`);
+  await su.query(`INSERT INTO bsperm.superusers VALUES ('user:default/admin')`);
 
   // ---- Backstage builds its catalog (migrations and ingestion as its own role)
   const all = generateEntities(SEED, { counts: { Group: 30, User: 80, Component: 160, API: 60, System: 20, Domain: 8, Resource: 30, Template: 12, Location: 4 } })
@@ -269,7 +334,7 @@ async function main() {
   check('ingestion, processing and stitching before protection', errors.length === 0, errors.slice(0, 3).join('; '));
 
   // some access to grant, as platform teams do for BI tools
-  await su.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${BI}, ${ANON}, ${EXEMPT}`);
+  await su.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${BI}, ${ANON}, ${EXEMPT}, ${ADMIN}`);
   await su.query(`GRANT INSERT, UPDATE, DELETE ON final_entities, search, relations TO ${BI}`);
 
   // ---- the call, by the database owner (Backstage's role, not a superuser)
@@ -277,12 +342,12 @@ async function main() {
   const res = await owner.query(`SELECT table_name::text, shows FROM bsperm_protect_backstage('public', ARRAY['${EXEMPT}']::regrole[])`);
   check('bsperm_protect_backstage() as the database owner covers every catalog table',
     ['final_entities', 'search', 'refresh_state', 'refresh_keys', 'relations', 'refresh_state_references', 'locations',
-      'stitch_queue', 'location_update_log', 'bsperm_entities'].every(t => res.rows.some(r => r.table_name === t)),
+      'stitch_queue', 'location_update_log', 'bsperm_entities', 'bsperm_entities_redacted'].every(t => res.rows.some(r => r.table_name === t)),
     res.rows.map(r => r.table_name).join(', '));
-  await su.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${BI}, ${ANON}, ${EXEMPT}`);
+  await su.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${BI}, ${ANON}, ${EXEMPT}, ${ADMIN}`);
   await checkCopy('after the call', owner);
 
-  const roles = { owner, bi: await client(DB, BI), anon: await client(DB, ANON), exempt: await client(DB, EXEMPT) };
+  const roles = { owner, bi: await client(DB, BI), anon: await client(DB, ANON), exempt: await client(DB, EXEMPT), admin: await client(DB, ADMIN) };
   const want = await checkVisibility('after the call', su, roles);
   check('alice reads some but not all entities', want.final_entities.length > 0 &&
     want.final_entities.length < (await rowsOf(su, 'final_entities')).length, `${want.final_entities.length} entities`);
@@ -331,6 +396,9 @@ async function main() {
   check('the migrations run again on the protected database (nothing to do, no error)', true);
   await checkVisibility('after Backstage changed the catalog', su, roles);
 
+  // ---- redaction: visible entities without relations or spec refs to hidden ones
+  await checkRedaction('after Backstage changed the catalog', su, roles.bi);
+
   // ---- attacks by the role mapped to alice
   const bi = roles.bi;
   await expectError('an untrusted role cannot call bsperm_protect_backstage()', () => bi.query('SELECT bsperm_protect_backstage()'), '42501');
@@ -366,6 +434,15 @@ async function main() {
   await bi.query(`CREATE TABLE bi.fake (entity_id text, entity_ref text, final_entity text)`);
   await expectError('an untrusted role cannot attach bsperm\'s sync trigger to its own table',
     () => bi.query(`CREATE TRIGGER t AFTER INSERT ON bi.fake FOR EACH ROW EXECUTE FUNCTION public.bsperm_sync_entity()`), '42501');
+  await expectError('an untrusted role cannot forge a row of bsperm.backstage_catalogs (what unprotecting undoes)',
+    () => bi.query(`INSERT INTO bsperm.backstage_catalogs (catalog_schema, final_entities, catalog_owner, final_entity_type, invoker_views)
+                    VALUES ('bi', 'public.final_entities', '${BI}', 'text', ARRAY['public.location_update_log_latest']::regclass[])`), '42501');
+  await bi.query(`CREATE VIEW bi.my_search AS SELECT * FROM public.search`);
+  await owner.query(`SELECT count(*) FROM bsperm_protect_backstage('public', ARRAY['${EXEMPT}']::regrole[])`);
+  const mine = await bi.query(`SELECT (SELECT count(*) FROM bi.my_search)::int a, (SELECT count(*) FROM public.search)::int b,
+                                      (SELECT reloptions FROM pg_class WHERE oid = 'bi.my_search'::regclass) o`);
+  check('a view the untrusted role owns is left alone and filtered as its owner', mine.rows[0].a === mine.rows[0].b && mine.rows[0].o === null,
+    JSON.stringify(mine.rows[0]));
   await owner.query(`INSERT INTO locations (id, type, target, location_entity_ref) SELECT gen_random_uuid(), 'url', 'x', 'location:default/x' WHERE false`);
   await owner.query(`INSERT INTO location_update_log (status, message, location_id, entity_name)
                      SELECT 'fail', 'secret ' || target, id, 'x' FROM locations LIMIT 3`);
@@ -395,7 +472,7 @@ async function main() {
   await checkCopy('with jsonb final_entity', owner);
   const again = await owner.query(`SELECT count(*)::int n FROM bsperm_protect_backstage('public', ARRAY['${EXEMPT}']::regrole[])`);
   const type = (await su.query(`SELECT final_entity_type::text t FROM bsperm.backstage_catalogs`)).rows[0].t;
-  check('the call again detects the jsonb column', again.rows[0].n === 10 && type === 'jsonb', type);
+  check('the call again detects the jsonb column', again.rows[0].n === 11 && type === 'jsonb', type);
   await checkVisibility('with jsonb final_entity', su, roles);
 
   // ---- undo
@@ -410,7 +487,7 @@ async function main() {
     JSON.stringify(left));
   sameSet('after unprotecting, the granted role reads final_entities as before', await rowsOf(bi, 'final_entities'), await rowsOf(su, 'final_entities'));
 
-  for (const c of [owner, roles.bi, roles.anon, roles.exempt, su]) await c.end();
+  for (const c of [owner, roles.bi, roles.anon, roles.exempt, roles.admin, su]) await c.end();
   await knex.destroy();
   if (!KEEP) {
     await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
