@@ -58,7 +58,7 @@ DROP VIEW backstage.a_view;
 INSERT INTO entity_source (relation, entity_column) VALUES ('backstage.final_entities', 'final_entity');
 BEGIN; SELECT * FROM _answers('user:default/alice'); COMMIT;
 BEGIN; SELECT bsperm_set_user('user:default/alice');
-SELECT bsperm_authorize_conditional('catalog.entity.read')->'conditions'->'params'->'claims' AS claims;
+SELECT jsonb_path_query_first(bsperm_authorize_conditional('catalog.entity.read'), '$.**.claims') AS claims;
 COMMIT;
 -- childOf walks up through the same lookup
 SET bsperm.transitive_ownership = on;
