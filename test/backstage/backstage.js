@@ -325,7 +325,28 @@ async function main() {
       }
     }
 
-    // 5. the module logged where it asks
+    // 5. the same policy over the plugin's own database service (coreServices.database, a knex
+    //    client) instead of a bsperm.connection pool
+    {
+      const M = require(MODULE_DIR);
+      const knex = require('knex')({ client: 'pg', connection: pgConn(DB, 'bsperm_backstage'), pool: { min: 0, max: 2 } });
+      const client = new M.BspermClient(new M.KnexRunner({ getClient: async () => knex }, 2000));
+      const policy = new M.BspermPermissionPolicy(client, { error: m => log.push(['error', m]) });
+      const diffs = [];
+      for (const u of users) {
+        const user = { credentials: { principal: { type: 'user', userEntityRef: S.userRef(u) } }, info: { userEntityRef: S.userRef(u), ownershipEntityRefs: S.ownershipOf(u) } };
+        const names = Object.keys(S.PERMISSIONS).filter(n => S.PERMISSIONS[n].type === 'basic');
+        const got = await Promise.all(names.map(n => policy.handle({ permission: S.PERMISSIONS[n] }, user)));
+        for (let i = 0; i < names.length; i++) {
+          const want = await sqlDecision(u, names[i]);
+          if (got[i].result !== want) diffs.push(`${u} ${names[i]}: ${got[i].result} vs ${want}`);
+        }
+      }
+      await knex.destroy();
+      check('the policy over coreServices.database (knex) answers as bsperm_authorize', diffs.length === 0, diffs.join('; '));
+    }
+
+    // 6. the module logged where it asks
     check('the module logged where decisions come from', log.some(([l, m]) => l === 'info' && m.includes('bsperm: permission decisions are bsperm')), '');
     const errs = log.filter(([l, m]) => l === 'error' && m.startsWith('bsperm'));
     check('no bsperm error logged', errs.length === 0, errs.map(e => e[1]).join(' | '));
