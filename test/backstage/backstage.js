@@ -15,7 +15,6 @@ const S = require('./scenario');
 const PORT = Number(process.env.BSPERM_BACKSTAGE_PORT || 7341);
 const BASE = `http://127.0.0.1:${PORT}`;
 const DB = 'bsperm_bs';
-const PREFIX = 'bsperm_bs_';
 const MODULE_DIR = process.env.BSPERM_MODULE_DIST || path.join(__dirname, 'build/module/dist');
 
 let passed = 0;
@@ -45,9 +44,7 @@ async function sql(database, text, params = [], user) {
 
 async function setupDatabases() {
   const admin = process.env.PGDATABASE || 'postgres';
-  for (const d of [DB, `${PREFIX}catalog`, `${PREFIX}permission`]) {
-    await sql(admin, `DROP DATABASE IF EXISTS ${d} WITH (FORCE)`);
-  }
+  await sql(admin, `DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
   await sql(admin, `CREATE DATABASE ${DB} TEMPLATE template0 ENCODING 'UTF8'`);
   const roles = ['bsperm_backstage', ...Object.keys(S.USERS)];
   for (const r of roles) {
@@ -125,9 +122,11 @@ async function startBackend(catalogFile, log) {
       baseUrl: BASE,
       listen: { host: '127.0.0.1', port: PORT },
       database: {
+        // every plugin in its own schema of bsperm's database, so that bsperm can
+        // protect the catalog's own table (catalog.final_entities)
         client: 'pg',
-        prefix: PREFIX,
-        connection: { host: process.env.PGHOST, port: Number(process.env.PGPORT), user: process.env.PGUSER || 'postgres' },
+        pluginDivisionMode: 'schema',
+        connection: { host: process.env.PGHOST, port: Number(process.env.PGPORT), user: process.env.PGUSER || 'postgres', database: DB },
       },
     },
     permission: { enabled: true },
@@ -210,13 +209,17 @@ async function main() {
     const expected = S.TEAMS.length + Object.keys(S.USERS).length + S.COMPONENTS.length; 
     let rows = [];
     for (let i = 0; i < 240; i++) {
-      rows = (await sql(`${PREFIX}catalog`, `SELECT final_entity FROM final_entities WHERE final_entity IS NOT NULL`)).rows;
+      rows = (await sql(DB, `SELECT final_entity FROM catalog.final_entities WHERE final_entity IS NOT NULL`)).rows;
       if (rows.length >= expected + 1) break; // + the config Location
       await new Promise(r => setTimeout(r, 250));
     }
     check(`catalog stitched the scenario's ${expected + 1} entities`, rows.length >= expected + 1, `${rows.length} stitched`);
     // bsperm decides on the catalog's own stitched entities
     await sql(DB, `INSERT INTO bsperm.entities (entity) SELECT e FROM jsonb_array_elements($1::jsonb) e`, [JSON.stringify(rows.map(r => JSON.parse(r.final_entity)))]);
+    // and protects the catalog's own table as doc/rls.md says (a jsonb column, bsperm_protect)
+    await sql(DB, `ALTER TABLE catalog.final_entities ADD COLUMN entity jsonb GENERATED ALWAYS AS (final_entity::jsonb) STORED`);
+    await sql(DB, `SELECT bsperm_protect('catalog.final_entities')`);
+    for (const u of Object.keys(S.USERS)) await sql(DB, `GRANT USAGE ON SCHEMA catalog TO ${u}; GRANT SELECT ON catalog.final_entities TO ${u}`);
     const refs = (await sql(DB, `SELECT entity_ref FROM bsperm.entities ORDER BY entity_ref`)).rows.map(r => r.entity_ref);
     const components = refs.filter(r => r.startsWith('component:'));
 
@@ -263,8 +266,10 @@ async function main() {
     for (const u of users) {
       const res = await http('GET', '/api/catalog/entities', { user: S.userRef(u) });
       const got = res.status === 200 ? res.body.map(e => `${e.kind.toLowerCase()}:${(e.metadata.namespace || 'default').toLowerCase()}/${e.metadata.name.toLowerCase()}`).sort() : [`HTTP ${res.status}`];
-      const mine = (await sql(DB, `SELECT entity_ref FROM bsperm.entities ORDER BY entity_ref`, [], u)).rows.map(r => r.entity_ref);
-      check(`${u}: GET /api/catalog/entities (${got.length}) equals the rows role ${u} reads (${mine.length})`, eq(got, mine), `HTTP ${JSON.stringify(got)} SQL ${JSON.stringify(mine)}`);
+      const mine = (await sql(DB, `SELECT entity_ref FROM bsperm.entities`, [], u)).rows.map(r => r.entity_ref).sort();
+      check(`${u}: GET /api/catalog/entities (${got.length}) equals the rows of bsperm.entities role ${u} reads (${mine.length})`, eq(got, mine), `HTTP ${JSON.stringify(got)} SQL ${JSON.stringify(mine)}`);
+      const theirs = (await sql(DB, `SELECT lower(entity->>'kind') || ':' || coalesce(entity->'metadata'->>'namespace', 'default') || '/' || (entity->'metadata'->>'name') AS r FROM catalog.final_entities`, [], u)).rows.map(r => r.r).sort();
+      check(`${u}: GET /api/catalog/entities equals the rows role ${u} reads from the catalog's own final_entities (${theirs.length})`, eq(got, theirs), `HTTP ${JSON.stringify(got)} SQL ${JSON.stringify(theirs)}`);
       const q = await http('GET', '/api/catalog/entities/by-query?filter=kind=component&limit=100', { user: S.userRef(u) });
       const gotQ = q.status === 200 ? q.body.items.map(e => `component:default/${e.metadata.name}`).sort() : [`HTTP ${q.status}`];
       const mineQ = mine.filter(r => r.startsWith('component:'));
@@ -346,7 +351,18 @@ async function main() {
       check('the policy over coreServices.database (knex) answers as bsperm_authorize', diffs.length === 0, diffs.join('; '));
     }
 
-    // 6. the module logged where it asks
+    // 6. nothing is cached: a policy change is in force for the very next request
+    {
+      const ask = async () => (await http('POST', '/api/permission/authorize', { user: S.userRef('carol'), body: { items: [{ id: '1', permission: S.PERMISSIONS['catalog.entity.create'] }] } })).body.items[0].result;
+      const before = await ask();
+      await sql(DB, `INSERT INTO bsperm.permission_policies (role, object, action, effect) VALUES ('role:default/everyone', 'catalog.entity.create', 'create', 'allow')`);
+      const during = await ask();
+      await sql(DB, `DELETE FROM bsperm.permission_policies WHERE role = 'role:default/everyone' AND object = 'catalog.entity.create'`);
+      const after = await ask();
+      check('a policy change is seen by the next authorize request (carol: DENY, ALLOW after a grant, DENY after its removal)', eq([before, during, after], ['DENY', 'ALLOW', 'DENY']), JSON.stringify([before, during, after]));
+    }
+
+    // 7. the module logged where it asks
     check('the module logged where decisions come from', log.some(([l, m]) => l === 'info' && m.includes('bsperm: permission decisions are bsperm')), '');
     const errs = log.filter(([l, m]) => l === 'error' && m.startsWith('bsperm'));
     check('no bsperm error logged', errs.length === 0, errs.map(e => e[1]).join(' | '));
@@ -354,7 +370,7 @@ async function main() {
     await backend.stop();
     if (!process.env.BSPERM_BACKSTAGE_KEEP) {
       const admin = process.env.PGDATABASE || 'postgres';
-      for (const d of [DB, `${PREFIX}catalog`, `${PREFIX}permission`]) await sql(admin, `DROP DATABASE IF EXISTS ${d} WITH (FORCE)`);
+      await sql(admin, `DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
     }
     fs.rmSync(tmp, { recursive: true, force: true });
   }

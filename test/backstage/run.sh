@@ -5,7 +5,7 @@
 # (type-checked; its sources are copied into build/ so that they resolve
 # these packages), runs its unit tests, then starts a real Backstage backend
 # with it on 127.0.0.1:${BSPERM_BACKSTAGE_PORT:-7341} against the cluster in
-# PGHOST/PGPORT (databases bsperm_bs, bsperm_bs_catalog, bsperm_bs_permission,
+# PGHOST/PGPORT (database bsperm_bs, every plugin in its own schema,
 # created and dropped) and compares its HTTP answers with bsperm's SQL
 # answers (backstage.js).  Last line:
 #   # suite backstage: N passed, N failed[, N skipped]
