@@ -16,50 +16,12 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 MODULE=../../backstage-plugin-permission-backend-module-bsperm
 
-skip_allowed() {
-	case "${CI:-}" in "" | false | 0) ;; *) return 1 ;; esac
-	[[ " ${BSPERM_ALLOW_SKIP:-} " =~ [[:space:],]backstage[[:space:],] ]]
-}
-skip() {
-	echo
-	echo "##########################################################################"
-	echo "##  BACKSTAGE SUITE NOT RUN: $1"
-	echo "##  The bsperm module was NOT tested with a real Backstage backend."
-	if skip_allowed; then
-		echo "##  Counted as skipped because BSPERM_ALLOW_SKIP names backstage."
-		echo "##########################################################################"
-		echo "# suite backstage: 0 passed, 0 failed, 1 skipped"
-		exit 0
-	fi
-	echo "##  Counted as a FAILURE (BSPERM_ALLOW_SKIP=backstage opts out, not under CI)."
-	echo "##########################################################################"
-	echo "# suite backstage: 0 passed, 1 failed"
-	exit 1
-}
-fail() {
-	echo "BACKSTAGE SUITE ERROR: $1"
-	echo "# suite backstage: 0 passed, 1 failed"
-	exit 1
-}
+NPM_SUITE=backstage
+. ../npm_suite.sh
+fail() { npm_suite_fail "$1"; }
 
-command -v node >/dev/null && command -v npm >/dev/null || skip "node/npm not installed"
-
-stamp=node_modules/.bsperm-backstage-lock
-if ! { [ -f "$stamp" ] && cmp -s package-lock.json "$stamp"; }; then
-	if ! timeout 45 npm ping --fetch-retries=1 --fetch-timeout=20000 >/dev/null 2>&1; then
-		skip "npm registry unreachable"
-	fi
-	echo "installing the pinned Backstage packages (npm ci)..."
-	start=$SECONDS
-	if ! npm ci --no-audit --no-fund --loglevel=error >npm-install.log 2>&1; then
-		cat npm-install.log
-		grep -qiE 'ENOTFOUND|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|network' npm-install.log && skip "npm registry unreachable"
-		fail "npm ci failed"
-	fi
-	echo "npm ci took $((SECONDS - start)) s"
-	rm -f npm-install.log
-	cp package-lock.json "$stamp"
-fi
+npm_suite_need_node
+npm_suite_install .
 
 # the module's runtime dependencies must be the ones this suite installs
 node -e '
