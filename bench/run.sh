@@ -26,6 +26,7 @@ case "$what" in
 		for b in "$HERE"/*/run.sh; do [ -x "$b" ] && "$b" "$DB"; done
 		;;
 	rls) "$HERE/rls/run.sh" "$DB" ;;
+	rls-shapes) "$HERE/rls/shapes.sh" "$DB" ;;
 	*)
 		if [ -x "$HERE/$what/run.sh" ]; then "$HERE/$what/run.sh" "$DB"; else echo "unknown benchmark $what" >&2; exit 2; fi
 		;;

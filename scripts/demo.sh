@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # The demo: a small catalog in a throwaway cluster (PGHOST/PGPORT set by
-# scripts/run demo), the criteria engine, decisions, and the same SELECT
-# as three users under row-level security.
+# scripts/run demo), the policy it enforces, the criteria engine, decisions,
+# the same SELECT as three users under row-level security, a mapped user
+# logging in, and a refused write.  Bold headings only on a terminal.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 DB=bsperm_demo
-say() { printf '\n\033[1m-- %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then
+	say() { printf '\n\033[1m-- %s\033[0m\n' "$*"; }
+else
+	say() { printf '\n-- %s\n' "$*"; }
+fi
 sql() { psql -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
@@ -18,10 +23,22 @@ DO $$ BEGIN
 END $$;
 GRANT bsperm_trusted TO demo_app;           -- the service that signs users in
 GRANT SELECT ON bsperm.entities TO demo_app;
+-- people who log in to PostgreSQL directly, mapped to their Backstage users
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'demo_alice') THEN CREATE ROLE demo_alice LOGIN; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'demo_dave') THEN CREATE ROLE demo_dave LOGIN; END IF;
+END $$;
+INSERT INTO bsperm.role_users VALUES ('demo_alice', 'user:default/alice', NULL), ('demo_dave', 'user:default/dave', NULL);
+GRANT SELECT, INSERT, UPDATE, DELETE ON bsperm.entities TO demo_alice, demo_dave;
 SQL
 
 say "the demo catalog (loaded by a superuser, who bypasses row security)"
 sql -c "SELECT entity_ref, entity->'spec'->>'owner' AS owner FROM bsperm.entities ORDER BY 1"
+
+say "the policy it enforces (scripts/demo/policy.sql): roles, their members, allow/deny lines, conditions"
+sql -c "SELECT role, member FROM bsperm.role_members ORDER BY 1, 2"
+sql -c "SELECT coalesce(role, member) AS subject, object, action, effect FROM bsperm.permission_policies ORDER BY 1, 2"
+sql -c "SELECT role, resource_type, actions, conditions FROM bsperm.conditional_policies ORDER BY id"
 
 say "the criteria engine: does an entity match Backstage criteria?"
 sql -c "SELECT entity_ref, bsperm_matches(entity,
@@ -70,6 +87,16 @@ EXPLAIN (COSTS OFF) SELECT * FROM bsperm.entities;
 COMMIT;
 EXPLAIN (COSTS OFF) SELECT * FROM bsperm.entities;
 SQL
+
+say "a mapped user logs in: demo_alice is user:default/alice (bsperm.role_users), no bsperm_set_user needed"
+sql -U demo_alice -c "SELECT session_user, bsperm_current_user(), count(*) AS visible FROM bsperm.entities"
+
+say "a refused write: dave (mapped, no role) may not create entities; alice (a developer) may"
+sql -U demo_dave -c "INSERT INTO bsperm.entities (entity) VALUES ('{\"kind\":\"Component\",\"metadata\":{\"name\":\"rogue\"}}')" 2>&1 || true
+sql -U demo_alice -c "BEGIN" -c "INSERT INTO bsperm.entities (entity) VALUES ('{\"kind\":\"Component\",\"metadata\":{\"name\":\"new-svc\"},\"spec\":{\"owner\":\"team-a\"}}')" -c "ROLLBACK" 2>&1
+echo "(alice's insert was rolled back, to keep the demo catalog as loaded)"
+sql -U demo_alice -c "DELETE FROM bsperm.entities" 2>&1
+echo "(alice holds no delete permission: her DELETE sees no row to delete)"
 
 say "without the bsperm_trusted role, demo_app cannot pick an identity"
 sql -c "REVOKE bsperm_trusted FROM demo_app" >/dev/null

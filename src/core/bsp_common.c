@@ -253,3 +253,30 @@ bsp_fail_limit(bsp_error *err, bsp_limit_kind limit, const char *path,
 	va_end(ap);
 	return false;
 }
+
+size_t
+bsp_path_push_key(bsp_sbuf *path, const char *name)
+{
+	size_t		old = path->len;
+
+	bsp_sbuf_putc(path, '.');
+	bsp_sbuf_appends(path, name);
+	return old;
+}
+
+size_t
+bsp_path_push_index(bsp_sbuf *path, size_t i)
+{
+	size_t		old = path->len;
+
+	bsp_sbuf_printf(path, "[%zu]", i);
+	return old;
+}
+
+void
+bsp_path_pop(bsp_sbuf *path, size_t old)
+{
+	path->len = old;
+	if (path->data)
+		path->data[old] = '\0';
+}

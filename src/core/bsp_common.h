@@ -53,6 +53,14 @@ extern bool bsp_sbuf_printf(bsp_sbuf *b, const char *fmt,...)
 /* Append s as a JSON string literal (with quotes). */
 extern bool bsp_sbuf_json_string(bsp_sbuf *b, const char *s, size_t n);
 
+/*
+ * A document path in a buffer ("criteria.anyOf[1].params"): push ".name"
+ * or "[i]", getting the old length back; pop restores it.
+ */
+extern size_t bsp_path_push_key(bsp_sbuf *path, const char *name);
+extern size_t bsp_path_push_index(bsp_sbuf *path, size_t i);
+extern void bsp_path_pop(bsp_sbuf *path, size_t old);
+
 typedef enum bsp_errkind
 {
 	BSP_OK = 0,
@@ -61,7 +69,9 @@ typedef enum bsp_errkind
 	BSP_ERR_INVALID,			/* fails a schema (structure or params) */
 	BSP_ERR_UNKNOWN_RULE,		/* a rule that is not registered */
 	BSP_ERR_LIMIT,				/* depth, node count or array length */
-	BSP_ERR_CANCELED			/* the caller's cancel_requested said so */
+	BSP_ERR_CANCELED,			/* the caller's cancel_requested said so */
+	BSP_ERR_NEED_RULES,			/* a declared rule is used: load them, compile again */
+	BSP_ERR_NEED_WALK			/* claims to expand: walk the groups, compile again */
 } bsp_errkind;
 
 /* Which limit a BSP_ERR_LIMIT hit; the caller knows what sets each one */

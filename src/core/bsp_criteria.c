@@ -11,8 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <math.h>
+
 #include "bsp_criteria.h"
 #include "bsp_doc.h"
+#include "bsp_rules.h"
 
 typedef enum rule_shape
 {
@@ -47,6 +50,7 @@ typedef struct reader
 	bsp_sbuf	path;
 	int			nodes;
 	bool		filter_syntax;	/* reading an EntityFilter, not criteria */
+	bsp_compile_env *env;		/* declared rules and walks; may be NULL */
 } reader;
 
 const char *
@@ -125,32 +129,9 @@ fail_type(reader *r, const char *expected, json_object *got)
 }
 
 /* push ".name" or "[i]" onto the path; returns the old length */
-static size_t
-path_push_key(reader *r, const char *name)
-{
-	size_t		old = r->path.len;
-
-	bsp_sbuf_putc(&r->path, '.');
-	bsp_sbuf_appends(&r->path, name);
-	return old;
-}
-
-static size_t
-path_push_index(reader *r, size_t i)
-{
-	size_t		old = r->path.len;
-
-	bsp_sbuf_printf(&r->path, "[%zu]", i);
-	return old;
-}
-
-static void
-path_pop(reader *r, size_t old)
-{
-	r->path.len = old;
-	if (r->path.data)
-		r->path.data[old] = '\0';
-}
+#define path_push_key(r, name) bsp_path_push_key(&(r)->path, (name))
+#define path_push_index(r, i) bsp_path_push_index(&(r)->path, (i))
+#define path_pop(r, old) bsp_path_pop(&(r)->path, (old))
 
 /* polls the caller's cancellation every 1024 units of work */
 static bool
@@ -265,6 +246,192 @@ norm_string_array(bsp_sbuf *b, const char *const *values, const size_t *lens, in
 	bsp_sbuf_putc(b, ']');
 }
 
+/* A declared rule's leaf: its parameters read as its schema says, then substituted. */
+static bsp_fnode *
+read_declared_leaf(reader *r, const bsp_rule *rule, json_object *params)
+{
+	int			np = bsp_rule_nparams(rule),
+				i;
+	bsp_rule_arg *args = bsp_alloc_array(r->arena, (size_t) (np ? np : 1), sizeof(bsp_rule_arg));
+	bsp_fnode  *leaf;
+	bool		first = true;
+
+	if (!args)
+		return bsp_fail(r->err, BSP_ERR_OOM, r->path.data, "out of memory"), NULL;
+	for (i = 0; i < np; i++)
+	{
+		const char *name = bsp_rule_param_name(rule, i);
+		bool		required = bsp_rule_param_required(rule, i);
+		bsp_rule_arg *arg = &args[i];
+
+		if (bsp_rule_param_is_list(rule, i))
+		{
+			arg->present = json_object_object_get_ex(params, name, NULL);
+			if ((arg->present || required) &&
+				!read_string_array(r, params, name, &arg->vals, &arg->lens, &arg->n))
+				return NULL;
+			if (r->norm && arg->present)
+			{
+				bsp_sbuf_appends(r->norm, first ? "" : ", ");
+				bsp_sbuf_json_string(r->norm, name, strlen(name));
+				bsp_sbuf_appends(r->norm, ": ");
+				norm_string_array(r->norm, arg->vals, arg->lens, arg->n);
+				first = false;
+			}
+		}
+		else
+		{
+			if (!read_string(r, params, name, required, &arg->s, &arg->len, &arg->present))
+				return NULL;
+			if (r->norm && arg->present)
+			{
+				bsp_sbuf_appends(r->norm, first ? "" : ", ");
+				bsp_sbuf_json_string(r->norm, name, strlen(name));
+				bsp_sbuf_appends(r->norm, ": ");
+				bsp_sbuf_json_string(r->norm, arg->s, arg->len);
+				first = false;
+			}
+		}
+	}
+	leaf = bsp_rule_instantiate(r->arena, rule, args);
+	if (!leaf)
+		bsp_fail(r->err, BSP_ERR_OOM, r->path.data, "out of memory");
+	return leaf;
+}
+
+static bool
+same_strs(int n, const bsp_str *a, int m, const char *const *b, const size_t *blens)
+{
+	int			i;
+
+	if (n != m)
+		return false;
+	for (i = 0; i < n; i++)
+		if (a[i].len != blens[i] || memcmp(a[i].s, b[i], blens[i]) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * IS_ENTITY_OWNER's "transitive" and "maxDepth" (bsperm's extension): the
+ * claims of leaf expanded through the hierarchy when the environment has
+ * the walk's answer, else the walk recorded for the caller.
+ */
+static bsp_fnode *
+read_transitive(reader *r, json_object *params, bsp_fnode *leaf)
+{
+	json_object *jt,
+			   *jd;
+	bsp_transitive dir = BSP_TRANS_NONE;
+	int			depth = -1;
+	size_t		old;
+	int			i;
+	bsp_owner_walk *w = NULL;
+	bsp_compile_env *env = r->env;
+
+	if (json_object_object_get_ex(params, "transitive", &jt))
+	{
+		const char *t;
+
+		old = path_push_key(r, "transitive");
+		if (!json_object_is_type(jt, json_type_string))
+			return bsp_fail(r->err, BSP_ERR_INVALID, r->path.data,
+							"expected \"ancestors\" | \"descendants\", received %s",
+							bsp_json_type_name(jt)), NULL;
+		t = json_object_get_string(jt);
+		if (strcmp(t, "ancestors") == 0)
+			dir = BSP_TRANS_ANCESTORS;
+		else if (strcmp(t, "descendants") == 0)
+			dir = BSP_TRANS_DESCENDANTS;
+		else
+			return bsp_fail(r->err, BSP_ERR_INVALID, r->path.data,
+							"invalid enum value: expected \"ancestors\" | \"descendants\", received \"%s\"",
+							t), NULL;
+		path_pop(r, old);
+	}
+	if (json_object_object_get_ex(params, "maxDepth", &jd))
+	{
+		double		d;
+
+		old = path_push_key(r, "maxDepth");
+		if (!json_object_is_type(jd, json_type_int) && !json_object_is_type(jd, json_type_double))
+			return fail_type(r, "number", jd), NULL;
+		d = json_object_get_double(jd);
+		if (json_object_is_type(jd, json_type_double) && (d != floor(d) || !isfinite(d)))
+			return bsp_fail(r->err, BSP_ERR_INVALID, r->path.data,
+							"expected integer, received float"), NULL;
+		if (d < 1)
+			return bsp_fail(r->err, BSP_ERR_INVALID, r->path.data,
+							"number must be greater than or equal to 1"), NULL;
+		if (dir == BSP_TRANS_NONE)
+			return bsp_fail(r->err, BSP_ERR_INVALID, r->path.data,
+							"maxDepth needs \"transitive\": \"ancestors\" or \"descendants\""), NULL;
+		depth = d > 1000000 ? 1000000 : (int) d;
+		path_pop(r, old);
+	}
+	if (r->norm && dir != BSP_TRANS_NONE)
+	{
+		bsp_sbuf_appends(r->norm, dir == BSP_TRANS_ANCESTORS ?
+						 ", \"transitive\": \"ancestors\"" : ", \"transitive\": \"descendants\"");
+		if (depth > 0)
+			bsp_sbuf_printf(r->norm, ", \"maxDepth\": %d", depth);
+	}
+	if (dir == BSP_TRANS_NONE || leaf->nvalues == 0)
+		return leaf;
+	if (env == NULL)
+		return bsp_fail(r->err, BSP_ERR_NEED_WALK, r->path.data,
+						"transitive ownership needs the catalog's group hierarchy"), NULL;
+	for (i = 0; i < env->nwalks && w == NULL; i++)
+	{
+		bsp_owner_walk *c = &env->walks[i];
+
+		if (c->dir == dir && c->max_depth == depth &&
+			same_strs(leaf->nvalues, leaf->values, c->nclaims, c->claims, c->claimlens))
+			w = c;
+	}
+	if (w == NULL)
+	{
+		if (env->nwalks == env->walkcap)
+		{
+			int			cap = env->walkcap ? env->walkcap * 2 : 4;
+			bsp_owner_walk *nw = bsp_alloc_array(env->arena, (size_t) cap, sizeof(bsp_owner_walk));
+
+			if (!nw)
+				return bsp_fail(r->err, BSP_ERR_OOM, r->path.data, "out of memory"), NULL;
+			if (env->nwalks)
+				memcpy(nw, env->walks, sizeof(bsp_owner_walk) * (size_t) env->nwalks);
+			env->walks = nw;
+			env->walkcap = cap;
+		}
+		w = &env->walks[env->nwalks++];
+		memset(w, 0, sizeof(*w));
+		w->dir = dir;
+		w->max_depth = depth;
+		w->nclaims = leaf->nvalues;
+		w->claims = bsp_alloc_array(env->arena, (size_t) leaf->nvalues, sizeof(char *));
+		w->claimlens = bsp_alloc_array(env->arena, (size_t) leaf->nvalues, sizeof(size_t));
+		if (!w->claims || !w->claimlens)
+			return bsp_fail(r->err, BSP_ERR_OOM, r->path.data, "out of memory"), NULL;
+		for (i = 0; i < leaf->nvalues; i++)
+		{
+			w->claims[i] = bsp_strndup(env->arena, leaf->values[i].s, leaf->values[i].len);
+			w->claimlens[i] = leaf->values[i].len;
+			if (!w->claims[i])
+				return bsp_fail(r->err, BSP_ERR_OOM, r->path.data, "out of memory"), NULL;
+		}
+	}
+	if (!w->done)
+	{
+		env->pending++;
+		return leaf;			/* a stand-in: this compile's result is not used */
+	}
+	leaf = bsp_fnode_leaf(r->arena, leaf->key.s, leaf->key.len, true, w->nrefs,
+						  w->refs, w->reflens);
+	if (!leaf)
+		bsp_fail(r->err, BSP_ERR_OOM, r->path.data, "out of memory");
+	return leaf;
+}
+
 static bsp_fnode *
 read_leaf(reader *r, json_object *o)
 {
@@ -272,6 +439,7 @@ read_leaf(reader *r, json_object *o)
 			   *jrt,
 			   *params;
 	const rule_def *def = NULL;
+	const bsp_rule *declared = NULL;
 	const char *rule;
 	size_t		old,
 				i;
@@ -294,7 +462,15 @@ read_leaf(reader *r, json_object *o)
 		return fail_type(r, "string", jrt), NULL;
 	path_pop(r, old);
 
-	if (!def)
+	if (!def && r->env && r->env->rules == NULL)
+	{
+		old = path_push_key(r, "rule");
+		bsp_fail(r->err, BSP_ERR_NEED_RULES, r->path.data, "declared rules are needed");
+		return NULL;
+	}
+	if (!def && r->env)
+		declared = bsp_ruleset_find(r->env->rules, rule);
+	if (!def && !declared)
 	{
 		old = path_push_key(r, "rule");
 		bsp_fail(r->err, BSP_ERR_UNKNOWN_RULE, r->path.data,
@@ -312,14 +488,19 @@ read_leaf(reader *r, json_object *o)
 	if (r->norm)
 	{
 		bsp_sbuf_appends(r->norm, "{\"rule\": ");
-		bsp_sbuf_json_string(r->norm, def->name, strlen(def->name));
+		bsp_sbuf_json_string(r->norm, rule, strlen(rule));
 		bsp_sbuf_appends(r->norm, ", \"resourceType\": ");
 		bsp_sbuf_json_string(r->norm, json_object_get_string(jrt),
 							 (size_t) json_object_get_string_len(jrt));
 		bsp_sbuf_appends(r->norm, ", \"params\": {");
 	}
 
-	if (def->shape == SHAPE_LIST)
+	if (declared)
+	{
+		if (!(leaf = read_declared_leaf(r, declared, params)))
+			return NULL;
+	}
+	else if (def->shape == SHAPE_LIST)
 	{
 		const char **values;
 		size_t	   *lens;
@@ -334,6 +515,9 @@ read_leaf(reader *r, json_object *o)
 			bsp_sbuf_printf(r->norm, "\"%s\": ", def->param);
 			norm_string_array(r->norm, values, lens, n);
 		}
+		if (leaf && strcmp(def->name, "IS_ENTITY_OWNER") == 0 &&
+			!(leaf = read_transitive(r, params, leaf)))
+			return NULL;
 	}
 	else
 	{
@@ -510,8 +694,8 @@ read_node(reader *r, json_object *o, int depth)
 
 static bool
 read_tree(bsp_arena *a, json_object *doc, const bsp_limits *limits,
-		  const char *root, bool filter_syntax, bsp_filter **out,
-		  bsp_sbuf *normalized, bsp_error *err)
+		  const char *root, bool filter_syntax, bsp_compile_env *env,
+		  bsp_filter **out, bsp_sbuf *normalized, bsp_error *err)
 {
 	reader		r;
 	bsp_fnode  *n;
@@ -522,6 +706,9 @@ read_tree(bsp_arena *a, json_object *doc, const bsp_limits *limits,
 	r.err = err;
 	r.norm = normalized;
 	r.filter_syntax = filter_syntax;
+	r.env = env;
+	if (env)
+		env->pending = 0;
 	bsp_sbuf_init(&r.path, a);
 	bsp_sbuf_appends(&r.path, root);
 	if (r.path.failed)
@@ -536,6 +723,10 @@ read_tree(bsp_arena *a, json_object *doc, const bsp_limits *limits,
 	}
 	if (normalized && normalized->failed)
 		return bsp_fail(err, BSP_ERR_OOM, root, "out of memory");
+	if (env && env->pending > 0)
+		return bsp_fail(err, BSP_ERR_NEED_WALK, root,
+						"%d expansions of claims through the group hierarchy are needed",
+						env->pending);
 	*out = bsp_filter_finish(a, n);
 	if (!*out)
 		return bsp_fail(err, BSP_ERR_OOM, root, "out of memory");
@@ -546,14 +737,22 @@ bool
 bsp_criteria_compile(bsp_arena *a, json_object *criteria, const bsp_limits *limits,
 					 bsp_filter **out, bsp_sbuf *normalized, bsp_error *err)
 {
-	return read_tree(a, criteria, limits, "criteria", false, out, normalized, err);
+	return read_tree(a, criteria, limits, "criteria", false, NULL, out, normalized, err);
+}
+
+bool
+bsp_criteria_compile_env(bsp_arena *a, json_object *criteria, const bsp_limits *limits,
+						 bsp_compile_env *env, bsp_filter **out,
+						 bsp_sbuf *normalized, bsp_error *err)
+{
+	return read_tree(a, criteria, limits, "criteria", false, env, out, normalized, err);
 }
 
 bool
 bsp_filter_parse(bsp_arena *a, json_object *filter, const bsp_limits *limits,
 				 bsp_filter **out, bsp_error *err)
 {
-	return read_tree(a, filter, limits, "filter", true, out, NULL, err);
+	return read_tree(a, filter, limits, "filter", true, NULL, out, NULL, err);
 }
 
 /* ---- text entry points (bsp_doc.h) ---- */
@@ -577,12 +776,20 @@ bsp_criteria_compile_text(bsp_arena *a, const char *text, size_t len,
 						  const bsp_limits *limits, bsp_filter **out,
 						  bsp_sbuf *normalized, bsp_error *err)
 {
+	return bsp_criteria_compile_text_env(a, text, len, limits, NULL, out, normalized, err);
+}
+
+bool
+bsp_criteria_compile_text_env(bsp_arena *a, const char *text, size_t len,
+							  const bsp_limits *limits, bsp_compile_env *env,
+							  bsp_filter **out, bsp_sbuf *normalized, bsp_error *err)
+{
 	json_object *doc = bsp_json_parse(text, len, json_depth(limits), "criteria", err);
 	bool		ok;
 
 	if (!doc && err->kind != BSP_OK)
 		return false;
-	ok = bsp_criteria_compile(a, doc, limits, out, normalized, err);
+	ok = bsp_criteria_compile_env(a, doc, limits, env, out, normalized, err);
 	json_object_put(doc);
 	return ok;
 }

@@ -37,6 +37,19 @@ extern bool bsp_criteria_compile(bsp_arena *a, json_object *criteria,
 								 bsp_filter **out, bsp_sbuf *normalized,
 								 bsp_error *err);
 
+struct bsp_compile_env;
+
+/*
+ * The same in an environment (bsp_rules.h): declared rules, and the
+ * expansions of transitive claims.  With env NULL only the catalog's
+ * rules are known and transitive claims cannot be expanded.
+ */
+extern bool bsp_criteria_compile_env(bsp_arena *a, json_object *criteria,
+									 const bsp_limits *limits,
+									 struct bsp_compile_env *env,
+									 bsp_filter **out, bsp_sbuf *normalized,
+									 bsp_error *err);
+
 /* Reads an EntityFilter ({allOf|anyOf|not|key,values}); path root "filter". */
 extern bool bsp_filter_parse(bsp_arena *a, json_object *filter,
 							 const bsp_limits *limits,

@@ -19,6 +19,12 @@ extern bool bsp_criteria_compile_text(bsp_arena *a, const char *text, size_t len
 									  const bsp_limits *limits,
 									  bsp_filter **out, bsp_sbuf *normalized,
 									  bsp_error *err);
+struct bsp_compile_env;
+extern bool bsp_criteria_compile_text_env(bsp_arena *a, const char *text, size_t len,
+										  const bsp_limits *limits,
+										  struct bsp_compile_env *env,
+										  bsp_filter **out, bsp_sbuf *normalized,
+										  bsp_error *err);
 extern bool bsp_filter_parse_text(bsp_arena *a, const char *text, size_t len,
 								  const bsp_limits *limits,
 								  bsp_filter **out, bsp_error *err);

@@ -493,21 +493,52 @@ bsp_rbac_walk_next(bsp_rbac_walk *w, const char *const **groups)
  * Resolving a user (steps 2 and 3)
  * ---------------------------------------------------------------------
  */
+/* trace: a role of the user and where it came from (role NULL: superuser) */
 static void
-add_member_roles(const bsp_rbac_policy *p, const char *ref, bool *has)
+trace_role(const bsp_rbac_trace *tr, const char *role, bsp_rbac_via via,
+		   const char *ref, int subject)
+{
+	bsp_rbac_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = role ? BSP_RBAC_EV_ROLE : BSP_RBAC_EV_SUPERUSER;
+	ev.role = role;
+	ev.via = via;
+	ev.ref = ref;
+	ev.subject = subject;
+	tr->emit(tr->arg, &ev);
+}
+
+static void
+add_member_roles(const bsp_rbac_policy *p, const char *ref, bool *has,
+				 const bsp_rbac_trace *tr, bsp_rbac_via via, int subject)
 {
 	int			pos = bsp_refpos_find(p->members, p->nmembers, ref);
 
 	if (pos < 0)
 		return;
 	for (; pos < p->nmembers && strcmp(p->members[pos].ref, ref) == 0; pos++)
+	{
 		has[p->members[pos].pos] = true;
+		if (tr)
+			trace_role(tr, p->roles[p->members[pos].pos].name, via, ref, subject);
+	}
 }
 
 bool
 bsp_rbac_resolve(bsp_arena *arena, const bsp_rbac_policy *p, const char *user_ref,
 				 int nsubjects, const char *const *subjects,
 				 int nrefs, const char *const *refs, bsp_rbac_user *out)
+{
+	return bsp_rbac_resolve_traced(arena, p, user_ref, nsubjects, subjects,
+								   nrefs, refs, out, NULL);
+}
+
+bool
+bsp_rbac_resolve_traced(bsp_arena *arena, const bsp_rbac_policy *p, const char *user_ref,
+						int nsubjects, const char *const *subjects,
+						int nrefs, const char *const *refs, bsp_rbac_user *out,
+						const bsp_rbac_trace *tr)
 {
 	bool	   *has;
 	int			i;
@@ -520,20 +551,30 @@ bsp_rbac_resolve(bsp_arena *arena, const bsp_rbac_policy *p, const char *user_re
 	out->subjects = subjects;
 
 	out->super = sorted_contains(p->supers, p->nsupers, user_ref);
+	if (tr && out->super)
+		trace_role(tr, NULL, BSP_RBAC_VIA_SUBJECT, user_ref, 0);
 	for (i = 0; i < nrefs && !out->super; i++)
+	{
 		out->super = sorted_contains(p->supers, p->nsupers, refs[i]);
+		if (tr && out->super)
+			trace_role(tr, NULL, BSP_RBAC_VIA_OWNERSHIP, refs[i], -1);
+	}
 
 	has = bsp_alloc_array(arena, (size_t) p->nroles + 1, sizeof(bool));
 	out->roles = bsp_alloc_array(arena, (size_t) p->nroles + 1, sizeof(int));
 	if (has == NULL || out->roles == NULL)
 		return false;
 	for (i = 0; i < nsubjects; i++)
-		add_member_roles(p, subjects[i], has);
+		add_member_roles(p, subjects[i], has, tr, BSP_RBAC_VIA_SUBJECT, i);
 	if (p->settings.use_ownership)
 		for (i = 0; i < nrefs; i++)
-			add_member_roles(p, refs[i], has);
+			add_member_roles(p, refs[i], has, tr, BSP_RBAC_VIA_OWNERSHIP, -1);
 	if (p->default_role >= 0)
+	{
 		has[p->default_role] = true;
+		if (tr)
+			trace_role(tr, p->roles[p->default_role].name, BSP_RBAC_VIA_DEFAULT, NULL, -1);
+	}
 	for (i = 0; i < p->nroles; i++)
 		if (has[i])
 			out->roles[out->nroles++] = i;
@@ -558,22 +599,44 @@ line_is(const rline *l, const char *object, bsp_rbac_action act)
 }
 
 static void
-count_line(const rline *l, const bsp_rbac_perm *perm, bsp_rbac_action act, tally *t)
+count_line(const rline *l, const bsp_rbac_perm *perm, bsp_rbac_action act, tally *t,
+		   const bsp_rbac_trace *tr, const char *role, const char *subject)
 {
+	bool		counted = false;
+
 	if ((t->named && line_is(l, perm->name, act)) ||
 		(!t->named && perm->resource && line_is(l, perm->resource_type, act)))
 	{
+		counted = true;
 		if (l->deny)
 			t->ndeny++;
 		else
 			t->nallow++;
+	}
+	/* trace: every line on the permission or its resource type */
+	if (tr && (strcmp(l->object, perm->name) == 0 ||
+			   (perm->resource && strcmp(l->object, perm->resource_type) == 0)))
+	{
+		bsp_rbac_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = BSP_RBAC_EV_LINE;
+		ev.role = role;
+		ev.ref = subject;
+		ev.subject = -1;
+		ev.object = l->object;
+		ev.action = l->action;
+		ev.deny = l->deny;
+		ev.counted = counted;
+		tr->emit(tr->arg, &ev);
 	}
 }
 
 /* Steps 4 and 6 over the lines of the user's roles. */
 static void
 tally_roles(const bsp_rbac_policy *p, const bsp_rbac_user *u,
-			const bsp_rbac_perm *perm, bsp_rbac_action act, tally *t)
+			const bsp_rbac_perm *perm, bsp_rbac_action act, tally *t,
+			const bsp_rbac_trace *tr)
 {
 	int			i,
 				k;
@@ -590,21 +653,28 @@ tally_roles(const bsp_rbac_policy *p, const bsp_rbac_user *u,
 		const rrole *r = &p->roles[u->roles[i]];
 
 		for (k = 0; k < r->nlines; k++)
-			count_line(&r->lines[k], perm, act, t);
+			count_line(&r->lines[k], perm, act, t, tr, r->name, NULL);
 	}
 }
 
-/* Step 7: lines bound to the user or its groups, for users without roles. */
+/*
+ * Step 7: lines bound to the user or its groups, for users without roles.
+ * As the RBAC plugin (8.1.3) does: a resource permission is decided on its
+ * resource type only (a line naming the permission does not count), a basic
+ * permission on its name; with basic precedence a resource permission is
+ * DENY (bsp_rbac_decide).
+ */
 static void
 tally_direct(const bsp_rbac_policy *p, const bsp_rbac_user *u,
-			 const bsp_rbac_perm *perm, bsp_rbac_action act, tally *t)
+			 const bsp_rbac_perm *perm, bsp_rbac_action act, tally *t,
+			 const bsp_rbac_trace *tr)
 {
 	int			pass,
 				i,
 				pos;
 
-	/* pass 0: is the permission named?  pass 1: count */
-	for (pass = 0; pass < 2; pass++)
+	/* pass 0: is the permission named (basic permissions only)?  pass 1: count */
+	for (pass = perm->resource ? 1 : 0; pass < 2; pass++)
 		for (i = 0; i < u->nsubjects; i++)
 		{
 			pos = bsp_refpos_find(p->direct, p->ndirect, u->subjects[i]);
@@ -616,7 +686,7 @@ tally_direct(const bsp_rbac_policy *p, const bsp_rbac_user *u,
 				if (pass == 0)
 					t->named = t->named || line_is(l, perm->name, act);
 				else
-					count_line(l, perm, act, t);
+					count_line(l, perm, act, t, tr, NULL, u->subjects[i]);
 			}
 		}
 }
@@ -631,7 +701,8 @@ cond_matches(const bsp_rbac_cond_row *c, const bsp_rbac_perm *perm, bsp_rbac_act
 	if (c->actions & (1u << act))
 		return true;
 	for (i = 0; i < c->nnames; i++)
-		if (strcmp(c->names[i], perm->name) == 0)
+		if (strcmp(c->names[i], perm->name) == 0 &&
+			(c->name_actions == NULL || c->name_actions[i] == act)) /* plugin: action too */
 			return true;
 	return false;
 }
@@ -643,7 +714,8 @@ cond_matches(const bsp_rbac_cond_row *c, const bsp_rbac_perm *perm, bsp_rbac_act
 static bool
 collect_conds(bsp_arena *arena, const bsp_rbac_policy *p, const bsp_rbac_user *u,
 			  const bsp_rbac_perm *perm, bsp_rbac_action act,
-			  bsp_rbac_decision *out, bool *deny)
+			  bsp_rbac_decision *out, bool *deny, bsp_rbac_rule *deny_rule,
+			  const bsp_rbac_trace *tr)
 {
 	int			i,
 				k;
@@ -658,21 +730,39 @@ collect_conds(bsp_arena *arena, const bsp_rbac_policy *p, const bsp_rbac_user *u
 		const bsp_rbac_cond_row *found = NULL;
 
 		for (k = 0; k < r->nconds; k++)
-			if (cond_matches(r->conds[k], perm, act))
+		{
+			bool		m = cond_matches(r->conds[k], perm, act);
+
+			if (tr && strcmp(r->conds[k]->resource_type, perm->resource_type) == 0)
+			{
+				bsp_rbac_event ev;
+
+				memset(&ev, 0, sizeof(ev));
+				ev.kind = BSP_RBAC_EV_COND;
+				ev.role = r->name;
+				ev.subject = -1;
+				ev.cond = r->conds[k];
+				ev.matches = m;
+				tr->emit(tr->arg, &ev);
+			}
+			if (m)
 			{
 				if (found != NULL)
 				{
 					*deny = true;	/* two in one role */
+					*deny_rule = BSP_RBAC_RULE_TWO_CONDITIONS;
 					return true;
 				}
 				found = r->conds[k];
 			}
+		}
 		if (found == NULL)
 			continue;
 		/* one decision has one plugin: disagreeing policies DENY */
 		if (out->nconds > 0 && strcmp(out->conds[0]->plugin_id, found->plugin_id) != 0)
 		{
 			*deny = true;
+			*deny_rule = BSP_RBAC_RULE_PLUGINS_DIFFER;
 			return true;
 		}
 		out->conds[out->nconds++] = found;
@@ -680,53 +770,131 @@ collect_conds(bsp_arena *arena, const bsp_rbac_policy *p, const bsp_rbac_user *u
 	return true;
 }
 
+/* trace: the rule that decided */
+static void
+trace_decided(const bsp_rbac_trace *tr, bsp_rbac_rule rule, const tally *t,
+			  bool direct, bool basic_over_conditions, bsp_rbac_result result)
+{
+	bsp_rbac_event ev;
+
+	if (tr == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = BSP_RBAC_EV_DECIDED;
+	ev.subject = -1;
+	ev.rule = rule;
+	ev.named = t->named;
+	ev.direct = direct;
+	ev.basic_over_conditions = basic_over_conditions;
+	ev.nallow = t->nallow;
+	ev.ndeny = t->ndeny;
+	ev.result = result;
+	tr->emit(tr->arg, &ev);
+}
+
+const char *
+bsp_rbac_rule_name(bsp_rbac_rule rule)
+{
+	switch (rule)
+	{
+		case BSP_RBAC_RULE_ANONYMOUS:
+			return "anonymous";
+		case BSP_RBAC_RULE_SUPERUSER:
+			return "superuser";
+		case BSP_RBAC_RULE_TWO_CONDITIONS:
+			return "two conditional policies in one role";
+		case BSP_RBAC_RULE_PLUGINS_DIFFER:
+			return "conditional policies of different plugins";
+		case BSP_RBAC_RULE_CONDITIONAL:
+			return "conditional precedence";
+		case BSP_RBAC_RULE_CONDITIONAL_NO_BASIC:
+			return "conditions, no basic line";
+		case BSP_RBAC_RULE_ALLOW:
+			return "allow, no deny";
+		case BSP_RBAC_RULE_DENY_OVERRIDES:
+			return "deny overrides allow";
+		case BSP_RBAC_RULE_NO_LINE:
+			return "no line";
+		case BSP_RBAC_RULE_NO_ROLE_BASIC:
+			return "no role, basic precedence";
+	}
+	return "unknown";
+}
+
 bool
 bsp_rbac_decide(bsp_arena *arena, const bsp_rbac_policy *p, const bsp_rbac_user *u,
 				const bsp_rbac_perm *perm, bsp_rbac_decision *out)
 {
+	return bsp_rbac_decide_traced(arena, p, u, perm, out, NULL);
+}
+
+bool
+bsp_rbac_decide_traced(bsp_arena *arena, const bsp_rbac_policy *p, const bsp_rbac_user *u,
+					   const bsp_rbac_perm *perm, bsp_rbac_decision *out,
+					   const bsp_rbac_trace *tr)
+{
 	bsp_rbac_action act = perm->action == BSP_RBAC_ACT_NONE ? BSP_RBAC_ACT_USE : perm->action;
 	tally		t = {false, 0, 0};
+	bool		had_conds;
 
 	memset(out, 0, sizeof(*out));
 	out->result = BSP_RBAC_DENY;
 
 	/* 1. anonymous: DENY; 2. superusers: ALLOW */
 	if (u->user_ref == NULL)
+	{
+		trace_decided(tr, BSP_RBAC_RULE_ANONYMOUS, &t, false, false, out->result);
 		return true;
+	}
 	if (u->super)
 	{
 		out->result = BSP_RBAC_ALLOW;
+		trace_decided(tr, BSP_RBAC_RULE_SUPERUSER, &t, false, false, out->result);
 		return true;
 	}
 
 	/* 4, 6, 7: the basic lines */
 	if (u->nroles > 0)
-		tally_roles(p, u, perm, act, &t);
+		tally_roles(p, u, perm, act, &t, tr);
+	else if (perm->resource && p->settings.basic_precedence)
+	{
+		/* plugin 8.1.3: no role, basic precedence: DENY */
+		trace_decided(tr, BSP_RBAC_RULE_NO_ROLE_BASIC, &t, true, false, out->result);
+		return true;
+	}
 	else
-		tally_direct(p, u, perm, act, &t);
+		tally_direct(p, u, perm, act, &t, tr);
 
 	/* 5. conditions: at most one per role; several roles combine by anyOf */
 	if (perm->resource && u->nroles > 0)
 	{
 		bool		deny;
+		bsp_rbac_rule deny_rule = BSP_RBAC_RULE_TWO_CONDITIONS;
 
-		if (!collect_conds(arena, p, u, perm, act, out, &deny))
+		if (!collect_conds(arena, p, u, perm, act, out, &deny, &deny_rule, tr))
 			return false;
 		if (deny)
 		{
 			out->nconds = 0;
+			trace_decided(tr, deny_rule, &t, false, false, out->result);
 			return true;
 		}
 	}
 	if (out->nconds > 0 && (!p->settings.basic_precedence || t.nallow + t.ndeny == 0))
 	{
 		out->result = BSP_RBAC_CONDITIONAL;
+		trace_decided(tr, p->settings.basic_precedence ? BSP_RBAC_RULE_CONDITIONAL_NO_BASIC :
+					  BSP_RBAC_RULE_CONDITIONAL, &t, false, false, out->result);
 		return true;
 	}
+	had_conds = out->nconds > 0;
 	out->nconds = 0;
 
 	/* 6. deny overrides allow; nothing said is DENY */
 	if (t.nallow > 0 && t.ndeny == 0)
 		out->result = BSP_RBAC_ALLOW;
+	trace_decided(tr, t.ndeny > 0 ? BSP_RBAC_RULE_DENY_OVERRIDES :
+				  t.nallow > 0 ? BSP_RBAC_RULE_ALLOW : BSP_RBAC_RULE_NO_LINE,
+				  &t, u->nroles == 0, had_conds, out->result);
 	return true;
 }

@@ -72,6 +72,13 @@ typedef struct bsp_rbac_cond_row
 	int			nnames;
 	const char *const *names;	/* permission names */
 	const void *conditions;		/* the caller's representation */
+	/*
+	 * The action of each name ({name, action} in the plugin's mapping), or
+	 * NULL: a name then matches whatever the request's action (rows written
+	 * before mappings carried actions).  As the RBAC plugin (8.1.3) does, a
+	 * {name, action} entry matches only a request with that action.
+	 */
+	const bsp_rbac_action *name_actions;
 } bsp_rbac_cond_row;
 
 typedef struct bsp_rbac_settings
@@ -197,5 +204,81 @@ typedef struct bsp_rbac_decision
 extern bool bsp_rbac_decide(bsp_arena *arena, const bsp_rbac_policy *p,
 							const bsp_rbac_user *u, const bsp_rbac_perm *perm,
 							bsp_rbac_decision *out);
+
+/* ---- tracing a decision (bsperm_explain) ----
+ *
+ * The _traced variants of bsp_rbac_resolve and bsp_rbac_decide are the
+ * same functions (the plain ones call them with a NULL trace, which costs
+ * a test per event site): they report, through trace->emit, what the
+ * decision itself looked at, in the order it looked.  Event strings point
+ * into the policy and the user; nothing is allocated for the trace.
+ */
+typedef enum bsp_rbac_rule
+{
+	BSP_RBAC_RULE_ANONYMOUS = 0,	/* step 1 */
+	BSP_RBAC_RULE_SUPERUSER,	/* step 2 */
+	BSP_RBAC_RULE_TWO_CONDITIONS,	/* step 5: two in one role, DENY */
+	BSP_RBAC_RULE_PLUGINS_DIFFER,	/* roles' conditions for two plugins, DENY */
+	BSP_RBAC_RULE_CONDITIONAL,	/* step 5, conditional precedence */
+	BSP_RBAC_RULE_CONDITIONAL_NO_BASIC, /* step 5, basic precedence, no line */
+	BSP_RBAC_RULE_ALLOW,		/* step 6: an allow and no deny */
+	BSP_RBAC_RULE_DENY_OVERRIDES,	/* step 6: a deny */
+	BSP_RBAC_RULE_NO_LINE,		/* step 6: nothing said */
+	BSP_RBAC_RULE_NO_ROLE_BASIC	/* no role, basic precedence, resource permission: DENY */
+} bsp_rbac_rule;
+
+typedef enum bsp_rbac_via
+{
+	BSP_RBAC_VIA_SUBJECT = 0,	/* a member: the user ref or one of its groups */
+	BSP_RBAC_VIA_OWNERSHIP,		/* use_ownership: an ownership ref */
+	BSP_RBAC_VIA_DEFAULT		/* the default role */
+} bsp_rbac_via;
+
+typedef enum bsp_rbac_event_kind
+{
+	BSP_RBAC_EV_SUPERUSER = 0,	/* ref: the ref found in supers */
+	BSP_RBAC_EV_ROLE,			/* role came via ref (subject index) */
+	BSP_RBAC_EV_LINE,			/* a line on the permission or its resource type */
+	BSP_RBAC_EV_COND,			/* a conditional policy on the resource type */
+	BSP_RBAC_EV_DECIDED			/* the rule that decided; last event */
+} bsp_rbac_event_kind;
+
+typedef struct bsp_rbac_event
+{
+	bsp_rbac_event_kind kind;
+	const char *role;			/* ROLE, LINE (NULL: bound directly), COND */
+	const char *ref;			/* SUPERUSER, ROLE (not default), LINE bound directly */
+	int			subject;		/* ROLE via a subject: its index; else -1 */
+	bsp_rbac_via via;			/* ROLE */
+	const char *object;			/* LINE */
+	bsp_rbac_action action;		/* LINE */
+	bool		deny;			/* LINE */
+	bool		counted;		/* LINE: counted by step 6 */
+	const bsp_rbac_cond_row *cond;	/* COND */
+	bool		matches;		/* COND: the permission's action or name */
+	bsp_rbac_rule rule;			/* DECIDED */
+	bool		named;			/* DECIDED: a line names the permission (step 4) */
+	bool		direct;			/* DECIDED: lines bound directly (step 7) */
+	bool		basic_over_conditions;	/* DECIDED: basic precedence set conditions aside */
+	int			nallow;			/* DECIDED: lines counted */
+	int			ndeny;
+	bsp_rbac_result result;		/* DECIDED */
+} bsp_rbac_event;
+
+typedef struct bsp_rbac_trace
+{
+	void		(*emit) (void *arg, const bsp_rbac_event *ev);
+	void	   *arg;
+} bsp_rbac_trace;
+
+extern bool bsp_rbac_resolve_traced(bsp_arena *arena, const bsp_rbac_policy *p,
+									const char *user_ref,
+									int nsubjects, const char *const *subjects,
+									int nrefs, const char *const *refs,
+									bsp_rbac_user *out, const bsp_rbac_trace *trace);
+extern bool bsp_rbac_decide_traced(bsp_arena *arena, const bsp_rbac_policy *p,
+								   const bsp_rbac_user *u, const bsp_rbac_perm *perm,
+								   bsp_rbac_decision *out, const bsp_rbac_trace *trace);
+extern const char *bsp_rbac_rule_name(bsp_rbac_rule rule);
 
 #endif							/* BSPERM_RBAC_H */

@@ -48,6 +48,21 @@ typedef enum BspermDocKind
  */
 extern bsp_filter *bsperm_compile(Jsonb *doc, BspermDocKind kind,
 								  bsp_arena *arena, bsp_sbuf *normalized);
+/*
+ * Compiles criteria text with declared rules and transitive claims
+ * (pg_rules.c); false with err set for invalid input.
+ */
+extern bool bsperm_compile_criteria_text(bsp_arena *arena, const char *text, size_t len,
+										 const bsp_limits *limits, bsp_filter **out,
+										 bsp_sbuf *normalized, bsp_error *err);
+/*
+ * bsperm_compile for criteria that come from the policy (decisions, RLS,
+ * apply-conditions): transitive claims are walked as the extension owner.
+ * Elsewhere (criteria a caller passes to bsperm_matches & co.) they are
+ * walked with the caller's own rights on the catalog, so that criteria never
+ * reveal groups the caller cannot read (pg_rules.c).
+ */
+extern bsp_filter *bsperm_compile_policy(Jsonb *criteria, bsp_arena *arena);
 /* The same, but NULL for invalid input (out of memory and cancel still raise). */
 extern bsp_filter *bsperm_compile_quiet(Jsonb *doc, BspermDocKind kind,
 										bsp_arena *arena);
@@ -137,6 +152,8 @@ extern const char *bsperm_schema_quoted(FunctionCallInfo fcinfo);
  * bsperm_identity_changed(), which invalidates those plans in this backend.
  */
 extern void bsperm_identity_changed(void);
+/* bsperm_set_user: the same, except that plans whose decisions the new identity shares are kept */
+extern void bsperm_identity_set(void);
 extern void bsperm_rls_init(void);	/* from _PG_init */
 
 #endif							/* BSPERM_H */

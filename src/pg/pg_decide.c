@@ -38,6 +38,7 @@
 #include "utils/memutils.h"
 
 #include "bsperm.h"
+#include "pg_audit.h"
 #include "pg_policy.h"
 #include "pg_rls.h"
 
@@ -417,8 +418,8 @@ read_permission(JsonbContainer *item, int index, BspPermission *perm)
  * Compiles criteria for evaluation against many entities.  Errors get the
  * HTTP status Backstage would answer in their detail.
  */
-static BspermCachedFilter *
-compile_conditions(Jsonb *conditions)
+BspermCachedFilter *
+bsperm_compile_conditions(Jsonb *conditions)
 {
 	BspermCachedFilter *c = palloc0(sizeof(BspermCachedFilter));
 	MemoryContext cxt = CurrentMemoryContext;
@@ -429,7 +430,7 @@ compile_conditions(Jsonb *conditions)
 	bsperm_arena_init(&c->arena, c->cxt);
 	PG_TRY();
 	{
-		c->filter = bsperm_compile(conditions, BSPERM_DOC_CRITERIA, &c->arena, NULL);
+		c->filter = bsperm_compile_policy(conditions, &c->arena);
 	}
 	PG_CATCH();
 	{
@@ -465,7 +466,7 @@ bsperm_decision_filter(BspDecision *d)
 	if (d->filter_slot && *d->filter_slot)
 		return (BspermCachedFilter *) *d->filter_slot;
 	old = MemoryContextSwitchTo(d->memo_cxt ? d->memo_cxt : CurrentMemoryContext);
-	c = compile_conditions(d->conditions);
+	c = bsperm_compile_conditions(d->conditions);
 	MemoryContextSwitchTo(old);
 	if (d->filter_slot)
 		*d->filter_slot = c;
@@ -506,8 +507,8 @@ append_applied_result(StringInfo out, BspermCachedFilter *c, const RefArg *ref,
 }
 
 /* The catalog is the only plugin whose conditions bsperm can apply. */
-static void
-check_appliable(const BspDecision *d)
+void
+bsperm_check_appliable(const BspDecision *d)
 {
 	if (strcmp(d->plugin_id, CATALOG_PLUGIN) != 0)
 		ereport(ERROR,
@@ -767,7 +768,7 @@ load_applied_resources(AuthRequest *r)
 		if (dp->decision.result == BSP_CONDITIONAL && it->ref.present &&
 			(it->ref.is_array || it->ref.refs[0][0] != '\0'))
 		{
-			check_appliable(&dp->decision);
+			bsperm_check_appliable(&dp->decision);
 			it->apply = true;
 			it->first_ref = r->nload;
 			r->nload += it->ref.n;
@@ -816,6 +817,30 @@ authorize_response(AuthRequest *r)
 	return jsonb_from_buf(&out);
 }
 
+/* The audit log (pg_audit.c): one row per item and resource */
+static void
+audit_items(const AuthRequest *r, const BspUser *user)
+{
+	int			i,
+				k;
+
+	for (i = 0; i < r->nitems; i++)
+	{
+		const AuthItem *it = &r->items[i];
+		const DistinctPerm *dp = &r->perms[it->perm];
+
+		if (!it->apply)
+			bsperm_audit_note(bsperm_user_ref(user), dp->perm.name,
+							  it->ref.present ? it->ref.refs[0] : NULL, dp->decision.result,
+							  "authorize");
+		else
+			for (k = 0; k < it->ref.n; k++)
+				bsperm_audit_note(bsperm_user_ref(user), dp->perm.name, it->ref.refs[k],
+								  apply_one(dp->filter, r->entities[it->first_ref + k]) ?
+								  BSP_ALLOW : BSP_DENY, "authorize");
+	}
+}
+
 PG_FUNCTION_INFO_V1(bsperm_authorize_json);
 Datum
 bsperm_authorize_json(PG_FUNCTION_ARGS)
@@ -835,7 +860,13 @@ bsperm_authorize_json(PG_FUNCTION_ARGS)
 		bsperm_decide(user, &r.perms[k].perm, &r.perms[k].decision);
 	}
 	load_applied_resources(&r);
-	PG_RETURN_DATUM(authorize_response(&r));
+	{
+		Datum		res = authorize_response(&r);
+
+		if (bsperm_audit_on())
+			audit_items(&r, user);
+		PG_RETURN_DATUM(res);
+	}
 }
 
 /* ---------------------------------------------------------------------
@@ -882,11 +913,12 @@ bsperm_authorize_text(PG_FUNCTION_ARGS)
 		Jsonb	   *entity;
 		BspermCachedFilter *c;
 
-		check_appliable(&d);
+		bsperm_check_appliable(&d);
 		bsperm_load_entities(1, (const char *const *) &ref, &entity);
 		c = bsperm_decision_filter(&d);
 		d.result = apply_one(c, entity) ? BSP_ALLOW : BSP_DENY;
 	}
+	bsperm_audit_note(bsperm_user_ref(user), perm.name, ref, d.result, "authorize");
 	PG_RETURN_TEXT_P(cstring_to_text(result_name(d.result)));
 }
 
@@ -902,6 +934,7 @@ bsperm_authorize_conditional(PG_FUNCTION_ARGS)
 
 	registered_permission(PG_GETARG_TEXT_PP(0), &perm);
 	bsperm_decide(user, &perm, &d);
+	bsperm_audit_note(bsperm_user_ref(user), perm.name, NULL, d.result, "authorize_conditional");
 	/* a copy: the memo goes with its identity when the identity is evicted */
 	if (d.json_slot && *d.json_slot)
 	{
@@ -1070,7 +1103,7 @@ bsperm_apply_conditions(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		k = bytemap_index(seen, (const char *) ai[i].conditions,
 						  VARSIZE(ai[i].conditions), i, &is_new);
-		filters[i] = is_new ? compile_conditions(ai[i].conditions) : filters[k];
+		filters[i] = is_new ? bsperm_compile_conditions(ai[i].conditions) : filters[k];
 		if (i > 0)
 			appendStringInfoChar(&out, ',');
 		appendStringInfoString(&out, "{\"id\":");

@@ -126,8 +126,8 @@ compile_or_null(Jsonb *doc, BspermDocKind kind, bsp_arena *arena,
 		return filter;
 	text = JsonbToCString(NULL, &doc->root, VARSIZE(doc));
 	if (kind == BSPERM_DOC_CRITERIA)
-		ok = bsp_criteria_compile_text(arena, text, strlen(text), &limits,
-									   &filter, normalized, err);
+		ok = bsperm_compile_criteria_text(arena, text, strlen(text), &limits,
+										  &filter, normalized, err);
 	else
 		ok = bsp_filter_parse_text(arena, text, strlen(text), &limits,
 								   &filter, err);

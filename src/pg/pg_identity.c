@@ -297,6 +297,6 @@ bsperm_set_user(PG_FUNCTION_ARGS)
 	else
 		identity_free(current_identity);
 	current_identity = id;
-	bsperm_identity_changed();
+	bsperm_identity_set();
 	PG_RETURN_VOID();
 }

@@ -1,12 +1,11 @@
 /*-------------------------------------------------------------------------
  * pg_members.c
  *	  Resolving an identity against the catalog: its groups (memberOf, then
- *	  childOf up the hierarchy), its ownership refs, its roles; and loading
- *	  entities by exact ref.
+ *	  childOf up the hierarchy), its ownership refs, its roles.
  *
- * Entities are read from bsperm.entities as the extension owner (callers
- * are inside an owner section, pg_owner.c), by exact entity_ref with a
- * schema-qualified operator, one query per level of the group hierarchy.
+ * Entities are read from the entity source (pg_entity_source.c) as the
+ * extension owner (callers are inside an owner section, pg_owner.c), by
+ * exact entity_ref, one query per level of the group hierarchy.
  * The walk itself, de-duplication and the roles are the RBAC core's
  * (bsp_rbac_walk, bsp_rbac_resolve).
  *
@@ -30,81 +29,6 @@
 #include "pg_policy_int.h"
 
 #define P bsperm_policy
-
-static SPIPlanPtr plan_entities;
-
-static void
-run_entities_query(int nrefs, const char *const *refs)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * nrefs);
-	Datum		arg;
-	int			k,
-				rc;
-	MemoryContext cxt = CurrentMemoryContext;
-
-	if (plan_entities == NULL)
-	{
-		Oid			argtypes[1] = {TEXTARRAYOID};
-
-		plan_entities = bsperm_prepare_saved("SELECT e.entity_ref, e.entity FROM bsperm.entities e "
-											 "WHERE e.entity_ref OPERATOR(pg_catalog.=) ANY ($1)",
-											 1, argtypes);
-	}
-	for (k = 0; k < nrefs; k++)
-		elems[k] = CStringGetTextDatum(refs[k]);
-	arg = PointerGetDatum(construct_array(elems, nrefs, TEXTOID, -1, false, TYPALIGN_INT));
-	rc = SPI_execute_plan(plan_entities, &arg, NULL, true, 0);
-	MemoryContextSwitchTo(cxt);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-}
-
-/*
- * Looks entities up by exact ref (inside SPI, as the owner): out[k] is the
- * entity of refs[k] copied into outcxt, NULL when absent.
- */
-void
-bsperm_load_entities_spi(int nrefs, const char *const *refs, Jsonb **out,
-						 MemoryContext outcxt)
-{
-	bsp_refpos *sorted;
-	uint64		i;
-	int			k;
-
-	for (k = 0; k < nrefs; k++)
-		out[k] = NULL;
-	if (nrefs == 0)
-		return;
-	run_entities_query(nrefs, refs);
-
-	/* match rows back to the (possibly repeated) refs */
-	sorted = palloc(sizeof(bsp_refpos) * nrefs);
-	for (k = 0; k < nrefs; k++)
-	{
-		sorted[k].ref = refs[k];
-		sorted[k].pos = k;
-	}
-	bsp_refpos_sort(sorted, nrefs);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		bool		isnull;
-		char	   *ref = TextDatumGetCString(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
-		Datum		d = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
-		int			pos = bsp_refpos_find(sorted, nrefs, ref);
-		Jsonb	   *j;
-		Jsonb	   *copy;
-
-		CHECK_FOR_INTERRUPTS();
-		if (pos < 0 || isnull)
-			continue;
-		j = DatumGetJsonbP(d);
-		copy = MemoryContextAlloc(outcxt, VARSIZE(j));
-		memcpy(copy, j, VARSIZE(j));
-		for (; pos < nrefs && strcmp(sorted[pos].ref, ref) == 0; pos++)
-			out[sorted[pos].pos] = copy;
-	}
-}
 
 /* Adds the group targets of the entity's relations of the given type. */
 static void
@@ -150,11 +74,13 @@ add_relations(Jsonb *entity, const char *type, bsp_rbac_walk *w)
  * which are within max_depth.
  */
 static void
-walk_groups(const char *user_ref, int depth_limit, bsp_arena *arena, bsp_rbac_walk *w)
+walk_groups(const char *user_ref, int depth_limit, bsp_arena *arena, bsp_rbac_walk *w,
+			int **dist)
 {
 	Jsonb	   *user;
 	const char *const *level;
-	int			n;
+	int			n,
+				distance = 0;
 	const bsp_rbac_settings *s = bsp_rbac_settings_of(P.rbac);
 
 	if (!bsp_rbac_walk_init(w, arena, depth_limit, s->max_depth))
@@ -163,10 +89,13 @@ walk_groups(const char *user_ref, int depth_limit, bsp_arena *arena, bsp_rbac_wa
 	add_relations(user, "memberOf", w);
 	if (user)
 		pfree(user);
+	if (dist)
+		*dist = palloc0(sizeof(int) * Max(w->n, 1));
 	while ((n = bsp_rbac_walk_next(w, &level)) > 0)
 	{
 		Jsonb	  **ents = palloc(sizeof(Jsonb *) * n);
-		int			i;
+		int			i,
+					before = w->n;
 
 		CHECK_FOR_INTERRUPTS();
 		bsperm_load_entities_spi(n, level, ents, CurrentMemoryContext);
@@ -177,6 +106,14 @@ walk_groups(const char *user_ref, int depth_limit, bsp_arena *arena, bsp_rbac_wa
 				pfree(ents[i]);
 		}
 		pfree(ents);
+		distance++;
+		/* explain: the groups this level added are one further up */
+		if (dist)
+		{
+			*dist = repalloc(*dist, sizeof(int) * Max(w->n, 1));
+			for (i = before; i < w->n; i++)
+				(*dist)[i] = distance;
+		}
 	}
 }
 
@@ -231,6 +168,18 @@ ownership_refs(BspUser *u, const bsp_rbac_walk *w, bool transitive, bsp_arena *a
 BspUser *
 bsperm_resolve_user(const BspIdentity *id, bool transitive, MemoryContext parent)
 {
+	return bsperm_resolve_user_traced(id, transitive, parent, NULL, NULL);
+}
+
+/*
+ * The same, reporting to trace (pg_explain.c); *subject_dist (when not
+ * NULL) gets each subject's distance: -1 for the user, 0 for memberOf
+ * groups, d for a group d childOf steps above them.
+ */
+BspUser *
+bsperm_resolve_user_traced(const BspIdentity *id, bool transitive, MemoryContext parent,
+						   const bsp_rbac_trace *trace, int **subject_dist)
+{
 	MemoryContext ucxt = AllocSetContextCreate(parent, "bsperm identity",
 											   ALLOCSET_SMALL_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(ucxt);
@@ -238,6 +187,7 @@ bsperm_resolve_user(const BspIdentity *id, bool transitive, MemoryContext parent
 	bsp_arena	arena;
 	bsp_rbac_walk w;
 	const char **subjects;
+	int		   *dist = NULL;
 	int			i;
 
 	u->cxt = ucxt;
@@ -260,7 +210,7 @@ bsperm_resolve_user(const BspIdentity *id, bool transitive, MemoryContext parent
 
 		if (transitive && !id->refs_given)
 			depth_limit = -1;
-		walk_groups(u->id.user_ref, depth_limit, &arena, &w);
+		walk_groups(u->id.user_ref, depth_limit, &arena, &w, subject_dist ? &dist : NULL);
 	}
 	ownership_refs(u, &w, transitive, &arena);
 
@@ -269,33 +219,23 @@ bsperm_resolve_user(const BspIdentity *id, bool transitive, MemoryContext parent
 	subjects[0] = u->id.user_ref;
 	for (i = 0; i < w.nwithin; i++)
 		subjects[i + 1] = w.items[i];
-	if (!bsp_rbac_resolve(&arena, P.rbac, u->id.user_ref, w.nwithin + 1, subjects,
-						  u->nrefs, u->refs, &u->rbac))
+	if (subject_dist)
+	{
+		*subject_dist = palloc(sizeof(int) * (w.nwithin + 1));
+		(*subject_dist)[0] = -1;
+		for (i = 0; i < w.nwithin; i++)
+			(*subject_dist)[i + 1] = dist[i];
+	}
+	if (!bsp_rbac_resolve_traced(&arena, P.rbac, u->id.user_ref, w.nwithin + 1, subjects,
+								 u->nrefs, u->refs, &u->rbac, trace))
 		bsperm_core_oom();
 	MemoryContextSwitchTo(old);
 	return u;
 }
 
-typedef struct LoadArgs
-{
-	int			nrefs;
-	const char *const *refs;
-	Jsonb	  **entities;
-	MemoryContext cxt;
-} LoadArgs;
-
-static void
-load_entities_as_owner(void *arg)
-{
-	LoadArgs   *a = arg;
-
-	bsperm_load_entities_spi(a->nrefs, a->refs, a->entities, a->cxt);
-}
-
+/* The same for other callers: transitive claims walk childOf or parentOf (pg_rules.c). */
 void
-bsperm_load_entities(int nrefs, const char *const *refs, Jsonb **entities)
+bsperm_add_group_relations(Jsonb *entity, const char *type, bsp_rbac_walk *w)
 {
-	LoadArgs	a = {nrefs, refs, entities, CurrentMemoryContext};
-
-	bsperm_as_owner(load_entities_as_owner, &a);
+	add_relations(entity, type, w);
 }

@@ -6,8 +6,8 @@
  * function (pg_policy_function.c); and the RBAC plugin's algorithm, which
  * is the core's (src/core/bsp_rbac.c, doc/policy.md).  For RBAC this file
  * only turns the core's answer into a BspDecision: the conditional
- * policies the core returns are combined as {"anyOf": [...]} (one stays as
- * it is) and their placeholders filled in (pg_placeholders.c), as jsonb,
+ * policies the core returns are combined as {"anyOf": [...]} (one role's
+ * too, as the RBAC plugin does) and their placeholders filled in (pg_placeholders.c), as jsonb,
  * without a text round trip.
  *
  * Memory and invalidation.  An RBAC decision depends on nothing but the
@@ -61,7 +61,8 @@ any_of(int n, const bsp_rbac_cond_row *const *conds)
 }
 
 static void
-decide_rbac(BspUser *u, const BspPermission *perm, BspDecision *out)
+decide_rbac(BspUser *u, const BspPermission *perm, BspDecision *out,
+			const bsp_rbac_trace *trace)
 {
 	bsp_arena	arena;
 	bsp_rbac_perm p;
@@ -73,12 +74,13 @@ decide_rbac(BspUser *u, const BspPermission *perm, BspDecision *out)
 	p.resource_type = perm->resource_type;
 	p.action = (bsp_rbac_action) perm->action;
 	bsperm_arena_init(&arena, CurrentMemoryContext);
-	if (!bsp_rbac_decide(&arena, P.rbac, &u->rbac, &p, &d))
+	if (!bsp_rbac_decide_traced(&arena, P.rbac, &u->rbac, &p, &d, trace))
 		bsperm_core_oom();
 	out->result = (BspResult) d.result;
 	if (d.result != BSP_RBAC_CONDITIONAL)
 		return;
-	combined = d.nconds == 1 ? (Jsonb *) d.conds[0]->conditions : any_of(d.nconds, d.conds);
+	/* always {"anyOf": [...]}, one role's conditions too, as the RBAC plugin (8.1.3) */
+	combined = any_of(d.nconds, d.conds);
 	out->plugin_id = d.conds[0]->plugin_id;
 	out->resource_type = perm->resource_type;
 	out->conditions = bsperm_fill_placeholders(combined, u->id.user_ref, u->nrefs, u->refs);
@@ -146,7 +148,7 @@ decide_rbac_memo(BspUser *u, const BspPermission *perm, BspDecision *out)
 		BspDecision d;
 
 		memset(&d, 0, sizeof(d));
-		decide_rbac(u, perm, &d);
+		decide_rbac(u, perm, &d, NULL);
 		m = memo_add(u, perm, &d);
 		if (m == NULL)
 		{
@@ -177,4 +179,16 @@ bsperm_decide(BspUser *u, const BspPermission *perm, BspDecision *out)
 			decide_rbac_memo(u, perm, out);
 			break;
 	}
+}
+
+void
+bsperm_decide_traced(BspUser *u, const BspPermission *perm, BspDecision *out,
+					 const bsp_rbac_trace *trace)
+{
+	memset(out, 0, sizeof(*out));
+	Assert(P.valid);
+	if (P.mode == POLICY_RBAC)
+		decide_rbac(u, perm, out, trace);
+	else
+		bsperm_decide(u, perm, out);
 }

@@ -107,6 +107,8 @@ extern void bsperm_policy_init(void);
  * the cache and stays valid until the next call of bsperm_policy_user.
  */
 extern BspUser *bsperm_policy_user(void);
+/* What the last bsperm_policy_user call returned (NULL if it failed). */
+extern BspUser *bsperm_policy_last_user(void);
 
 extern const char *bsperm_user_ref(const BspUser *u);	/* NULL: anonymous */
 extern int	bsperm_user_ownership_refs(const BspUser *u, const char *const **refs);
@@ -122,8 +124,9 @@ extern void bsperm_decide(BspUser *u, const BspPermission *perm, BspDecision *ou
 extern void bsperm_permission_json(StringInfo buf, const BspPermission *perm);
 
 /*
- * Loads entities by exact entity ref (as the extension owner: no row-level
- * security), nrefs refs in, entities[i] NULL when absent (pg_members.c).
+ * Loads entities by exact entity ref from the entity source (as the
+ * extension owner: no row-level security), nrefs refs in, entities[i] NULL
+ * when absent (pg_entity_source.c).
  */
 extern void bsperm_load_entities(int nrefs, const char *const *refs, Jsonb **entities);
 

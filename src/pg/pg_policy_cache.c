@@ -5,7 +5,7 @@
  *
  * The policy.  The policy tables (bsperm.permissions, roles, role_members,
  * permission_policies, conditional_policies, superusers, policy_config,
- * role_users) are loaded (pg_policy_load.c) into one memory context,
+ * role_users, entity_source) are loaded (pg_policy_load.c) into one memory context,
  * bsperm_policy.cxt, and kept while the key is unchanged: the oid of
  * bsperm.policy_state, its base version, and the set of versions in
  * bsperm.policy_changes.  Every change of a policy table, and every change
@@ -38,9 +38,11 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -150,12 +152,97 @@ scan_versions(const char *relname, Snapshot snap, Oid *relid, int64 **out)
  * The key in the caller's snapshot (the statement's active snapshot, as a
  * SELECT in it would use); arrays in CurrentMemoryContext.
  */
+/*
+ * The last key read and the snapshot it was read in.  Two MVCC snapshots of
+ * one transaction with the same bounds, in-progress transactions and command
+ * id see the same rows, unless a subtransaction of this one was rolled back
+ * in between: then the same key is returned without scanning (a decision
+ * reads it twice per statement, planning and executor start, and the scans
+ * cost tens of microseconds).
+ */
+#define KEY_MAX_XIP 64
+static struct
+{
+	bool		valid;
+	uint32		xcnt;
+	TransactionId xip[KEY_MAX_XIP];
+	TransactionId xmin;
+	TransactionId xmax;
+	CommandId	curcid;
+	LocalTransactionId lxid;
+	uint64		subaborts;
+	PolicyKey	key;			/* changes in TopMemoryContext */
+}			last_key;
+static uint64 subxact_aborts = 0;
+static bool key_callback_registered = false;
+
+static void
+key_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		subxact_aborts++;
+}
+
+static bool
+key_snapshot_usable(Snapshot snap)
+{
+	return snap->snapshot_type == SNAPSHOT_MVCC && !snap->takenDuringRecovery &&
+		snap->xcnt <= KEY_MAX_XIP && snap->subxcnt == 0 && !snap->suboverflowed;
+}
+
+static bool
+same_key_snapshot(Snapshot snap)
+{
+	return last_key.valid && key_snapshot_usable(snap) && last_key.xcnt == snap->xcnt &&
+		memcmp(last_key.xip, snap->xip, sizeof(TransactionId) * snap->xcnt) == 0 &&
+		TransactionIdEquals(last_key.xmin, snap->xmin) &&
+		TransactionIdEquals(last_key.xmax, snap->xmax) &&
+		last_key.curcid == snap->curcid && last_key.lxid == MyProc->lxid &&
+		last_key.subaborts == subxact_aborts;
+}
+
+static void
+remember_key(Snapshot snap, const PolicyKey *key)
+{
+	if (!key_callback_registered)
+	{
+		RegisterSubXactCallback(key_subxact_callback, NULL);
+		key_callback_registered = true;
+	}
+	if (last_key.key.changes)
+		pfree(last_key.key.changes);
+	last_key.valid = false;
+	if (!key_snapshot_usable(snap))
+		return;
+	last_key.key = *key;
+	last_key.key.changes = MemoryContextAlloc(TopMemoryContext,
+											  sizeof(int64) * Max(key->nchanges, 1));
+	memcpy(last_key.key.changes, key->changes, sizeof(int64) * key->nchanges);
+	last_key.xcnt = snap->xcnt;
+	memcpy(last_key.xip, snap->xip, sizeof(TransactionId) * snap->xcnt);
+	last_key.xmin = snap->xmin;
+	last_key.xmax = snap->xmax;
+	last_key.curcid = snap->curcid;
+	last_key.lxid = MyProc->lxid;
+	last_key.subaborts = subxact_aborts;
+	last_key.valid = true;
+}
+
 static void
 read_policy_key(PolicyKey *key)
 {
 	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
 	int64	   *base;
 	Oid			changes_relid;
+
+	if (same_key_snapshot(snap))
+	{
+		*key = last_key.key;
+		key->changes = palloc(sizeof(int64) * Max(key->nchanges, 1));
+		memcpy(key->changes, last_key.key.changes, sizeof(int64) * key->nchanges);
+		return;
+	}
 
 	if (scan_versions("policy_state", snap, &key->relid, &base) != 1)
 		ereport(ERROR,
@@ -164,6 +251,14 @@ read_policy_key(PolicyKey *key)
 	key->version = base[0];
 	key->nchanges = scan_versions("policy_changes", snap, &changes_relid, &key->changes);
 	qsort(key->changes, key->nchanges, sizeof(int64), int64_cmp);
+	remember_key(snap, key);
+}
+
+/* The same for the rules cache (pg_rules.c). */
+void
+bsperm_read_policy_key(PolicyKey *key)
+{
+	read_policy_key(key);
 }
 
 static bool
@@ -276,15 +371,35 @@ policy_user_as_owner(void *arg)
 }
 
 /*
+ * In an owner section: reloads the policy if its key changed, for callers
+ * that read policy data (the entity source) without an identity
+ * (bsperm_apply_conditions).  Callers that hold a BspUser got it from
+ * bsperm_policy_user in the same statement, under the same key: nothing
+ * is reloaded under them.
+ */
+void
+bsperm_policy_refresh(void)
+{
+	PolicyKey	key;
+
+	read_policy_key(&key);
+	if (!policy_key_matches(&key))
+		bsperm_load_policy(&key);
+}
+
+/*
  * The fast path (policy unchanged, identity cached) runs no SQL: the key is
  * read from the heap, everything else is in memory.
  */
+static BspUser *last_user = NULL;
+
 BspUser *
 bsperm_policy_user(void)
 {
 	PolicyKey	key;
 	UserArgs	a;
 
+	last_user = NULL;
 	read_policy_key(&key);
 	if (policy_key_matches(&key))
 	{
@@ -293,14 +408,20 @@ bsperm_policy_user(void)
 										 bsperm_transitive_ownership);
 
 		if (u != NULL)
-			return u;
+			return last_user = u;
 	}
 	a.key = &key;
 	a.transitive = bsperm_transitive_ownership;
 	a.caller = CurrentMemoryContext;	/* SPI_connect switches */
 	a.user = NULL;
 	bsperm_as_owner(policy_user_as_owner, &a);
-	return a.user;
+	return last_user = a.user;
+}
+
+BspUser *
+bsperm_policy_last_user(void)
+{
+	return last_user;
 }
 
 const char *

@@ -7,6 +7,7 @@
  *						 the identity cache
  *	 pg_policy_load.c	 loading the policy tables into the RBAC core's structs
  *	 pg_members.c		 groups, roles and ownership refs of an identity
+ *	 pg_entity_source.c	 loading entities by ref from the entity source
  *	 pg_placeholders.c	 $currentUser / $ownerRefs in conditions
  *	 pg_wire.c			 Backstage's JSON: actions, permissions, users
  *	 pg_policy_function.c the custom policy function and its decisions
@@ -104,6 +105,8 @@ typedef struct Policy
 	bsp_rbac_policy *rbac;		/* roles, members, lines, conditions, supers */
 	int			nmappings;
 	Mapping    *mappings;		/* sorted by role_name (strcmp) */
+	Oid			source_relid;	/* bsperm.entity_source; Invalid: bsperm.entities */
+	char	   *source_column;
 
 	BspUser    *users[USER_CACHE_SIZE];
 	int			next_user;
@@ -134,11 +137,28 @@ extern void bsperm_run_select(const char *sql);
 /* pg_policy_load.c */
 extern void bsperm_load_policy(const PolicyKey *key);
 
+/* pg_policy_cache.c: reload the policy if its key changed (in an owner section) */
+extern void bsperm_policy_refresh(void);
+
 /* pg_members.c */
 extern BspUser *bsperm_resolve_user(const BspIdentity *id, bool transitive,
 									MemoryContext parent);
+extern BspUser *bsperm_resolve_user_traced(const BspIdentity *id, bool transitive,
+										   MemoryContext parent, const bsp_rbac_trace *trace,
+										   int **subject_dist);
+
+/* pg_entity_source.c */
+extern void bsperm_load_entity_source(void);
+extern void bsperm_load_entities_caller(int nrefs, const char *const *refs,
+										Jsonb **out, MemoryContext outcxt);
 extern void bsperm_load_entities_spi(int nrefs, const char *const *refs,
 									 Jsonb **out, MemoryContext outcxt);
+
+/* the policy key as the caller's snapshot sees it (pg_policy_cache.c) */
+extern void bsperm_read_policy_key(PolicyKey *key);
+/* adds the group targets of an entity's relations of that type (pg_members.c) */
+extern void bsperm_add_group_relations(Jsonb *entity, const char *type,
+									   bsp_rbac_walk *w);
 
 /* pg_placeholders.c */
 extern Jsonb *bsperm_fill_placeholders(Jsonb *criteria, const char *user_ref,
@@ -146,6 +166,10 @@ extern Jsonb *bsperm_fill_placeholders(Jsonb *criteria, const char *user_ref,
 
 /* pg_wire.c */
 extern Jsonb *bsperm_user_json(const BspUser *u);
+
+/* pg_policy.c: bsperm_decide, not memoized, the RBAC core reporting to trace */
+extern void bsperm_decide_traced(BspUser *u, const BspPermission *perm, BspDecision *out,
+								 const bsp_rbac_trace *trace);
 
 /* pg_policy_function.c */
 extern void bsperm_decide_function(BspUser *u, const BspPermission *perm,

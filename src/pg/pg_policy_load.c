@@ -25,6 +25,7 @@
 #include "utils/memutils.h"
 
 #include "bsperm.h"
+#include "pg_audit.h"
 #include "pg_policy_int.h"
 
 #define P bsperm_policy
@@ -237,7 +238,8 @@ load_conds(bsp_rbac_input *in)
 	bsp_rbac_cond_row *rows;
 
 	bsperm_run_select("SELECT c.role, c.plugin_id, c.resource_type, c.actions, c.permissions, "
-					  "c.conditions FROM bsperm.conditional_policies c ORDER BY c.id");
+					  "c.conditions, c.permission_actions "
+					  "FROM bsperm.conditional_policies c ORDER BY c.id");
 	n = SPI_processed;
 	rows = MemoryContextAllocZero(P.cxt, sizeof(bsp_rbac_cond_row) * Max(n, 1));
 	for (i = 0; i < n; i++)
@@ -260,6 +262,16 @@ load_conds(bsp_rbac_input *in)
 			rows[i].actions |= (1u << parse_action(acts[k]));
 		rows[i].nnames = Max(col_text_array(tup, 5, &names), 0);
 		rows[i].names = (const char *const *) names;
+		/* {name, action} mappings: each name's action (NULL column: any action) */
+		nacts = col_text_array(tup, 7, &acts);
+		if (nacts >= 0)
+		{
+			bsp_rbac_action *na = MemoryContextAllocZero(P.cxt, sizeof(bsp_rbac_action) * Max(nacts, 1));
+
+			for (k = 0; k < nacts && k < rows[i].nnames; k++)
+				na[k] = (bsp_rbac_action) parse_action(acts[k]);
+			rows[i].name_actions = na;
+		}
 		j = DatumGetJsonbP(SPI_getbinval(tup, SPI_tuptable->tupdesc, 6, &isnull));
 		copy = MemoryContextAlloc(P.cxt, VARSIZE(j));
 		memcpy(copy, j, VARSIZE(j));
@@ -302,6 +314,8 @@ bsperm_load_policy(const PolicyKey *key)
 	load_members(in);
 	load_lines(in);
 	load_conds(in);
+	bsperm_load_entity_source();
+	bsperm_audit_load();		/* the decision audit log's setting (pg_audit.c) */
 	bsperm_arena_init(&arena, P.cxt);
 	if (!bsp_rbac_build(&arena, in, &P.rbac))
 		bsperm_core_oom();

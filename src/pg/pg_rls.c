@@ -53,6 +53,8 @@
 #include "nodes/makefuncs.h"
 #include "nodes/pathnodes.h"
 #include "nodes/supportnodes.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "parser/parse_func.h"
 #include "parser/parsetree.h"
@@ -71,6 +73,7 @@
 #include "pg_policy_int.h"
 #include "bsp_doc.h"
 #include "pg_policy.h"
+#include "pg_audit.h"
 #include "pg_rls.h"
 
 #define CATALOG_PLUGIN "catalog"
@@ -266,6 +269,9 @@ site_decision(FunctionCallInfo fcinfo, text *permission)
 	c->permission = NULL;
 	c->filter = NULL;
 	bsperm_rls_decide(perm, true, &d);
+	/* the audit log: once per call site and statement, not per row (pg_audit.c) */
+	bsperm_audit_note_current(perm, d.outcome == RLS_ALLOW ? BSP_ALLOW :
+							  d.outcome == RLS_FILTER ? BSP_CONDITIONAL : BSP_DENY, "rls unfolded");
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	c->permission = pstrdup(perm);
 	if (d.outcome == RLS_FILTER)
@@ -522,30 +528,122 @@ index_count(PlannerInfo *root, VariableStatData *vardata, Oid operator, Datum fi
 	return -1;
 }
 
+/* Does the expression hold a parameter or a subplan (unknown while planning)? */
+static bool
+has_runtime_values(Node *node, void *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) || IsA(node, SubLink) || IsA(node, SubPlan) ||
+		IsA(node, AlternativeSubPlan))
+		return true;
+	return expression_tree_walker(node, has_runtime_values, ctx);
+}
+
 /*
- * The estimate of a filter whose statistics may be used: the statistics'
- * sample (matchingsel evaluates the filter on the column's most common
- * values and histogram) for filters it finds broad; for those it finds
- * selective (under 2%, where a sample of a hundred cannot tell 0.01% from
- * 1%) the count of matching index entries, when the column has a bsperm
- * index.  Compound filters are counted as a whole by the index.
+ * The other conditions of the filter's table whose joint selectivity with
+ * it the sample may measure: leakproof, stable, of this table alone, known
+ * while planning.  NIL unless the filter is the table's only @~ condition
+ * and, when row security applies (all_visible false), its only security
+ * condition: the others are then the user's own conditions, evaluated only
+ * on sampled rows the policy lets through.
+ */
+static List *
+joint_clauses(RelOptInfo *rel, Oid operator, Node *filter, bool all_visible)
+{
+	RestrictInfo *mine = NULL;
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	foreach(lc, rel->baserestrictinfo)
+	{
+		RestrictInfo *ri = (RestrictInfo *) lfirst(lc);
+
+		if (is_opclause(ri->clause) && ((OpExpr *) ri->clause)->opno == operator)
+		{
+			if (mine != NULL || list_length(((OpExpr *) ri->clause)->args) != 2 ||
+				!equal(lsecond(((OpExpr *) ri->clause)->args), filter))
+				return NIL;
+			mine = ri;
+		}
+	}
+	if (mine == NULL)
+		return NIL;
+	foreach(lc, rel->baserestrictinfo)
+	{
+		RestrictInfo *ri = (RestrictInfo *) lfirst(lc);
+
+		if (ri == mine)
+			continue;
+		if (!all_visible && ri->security_level <= mine->security_level)
+			return NIL;			/* another security condition */
+		if (ri->pseudoconstant || bms_membership(ri->clause_relids) != BMS_SINGLETON ||
+			contain_volatile_functions((Node *) ri->clause) ||
+			contain_leaked_vars((Node *) ri->clause) ||
+			has_runtime_values((Node *) ri->clause, NULL))
+			continue;
+		out = lappend(out, ri);
+	}
+	return out;
+}
+
+/*
+ * The estimate of a filter whose rows may be looked at (a policy's own
+ * filter, or any filter where no row security applies): its fraction of a
+ * sample of the table's rows (pg_rls_sample.c), and for filters the sample
+ * finds selective (under 2%, where a few hundred rows cannot tell 0.01%
+ * from 1%) the count of matching index entries, when the column has a
+ * bsperm index.  Compound filters are evaluated as a whole.  Where the
+ * sample can measure it, the result is the joint selectivity with the
+ * table's other simple conditions divided by theirs, so that the product
+ * the planner forms is the joint one (a keyset position after every row
+ * the policy shows is then estimated as what it is: nothing).
  */
 static double
 filter_selectivity(FunctionCallInfo fcinfo, PlannerInfo *root, VariableStatData *vardata,
-				   Oid operator, Node *other)
+				   Oid operator, Node *other, bool all_visible)
 {
-	double		sel = DatumGetFloat8(matchingsel(fcinfo));
-	double		n;
+	RelOptInfo *rel = vardata->rel;
+	Var		   *var = (Var *) vardata->var;
+	Jsonb	   *filter;
+	List	   *others;
+	List	   *exprs = NIL;
+	ListCell   *lc;
+	double		sel,
+				joint = 0,
+				n;
+	int			nrows;
 
-	if (sel >= 0.02 || !IsA(other, Const) || ((Const *) other)->constisnull ||
-		vardata->rel == NULL || vardata->rel->tuples < 1)
-		return sel;
-	n = index_count(root, vardata, operator, ((Const *) other)->constvalue);
-	if (n < 0)
-		return sel;
-	sel = n / vardata->rel->tuples;
+	if (!IsA(other, Const) || ((Const *) other)->constisnull || rel == NULL ||
+		rel->reloptkind != RELOPT_BASEREL || rel->tuples < 1 || var == NULL || !IsA(var, Var))
+		return DatumGetFloat8(matchingsel(fcinfo));
+	filter = DatumGetJsonbP(((Const *) other)->constvalue);
+	others = joint_clauses(rel, operator, other, all_visible);
+	foreach(lc, others)
+		exprs = lappend(exprs, ((RestrictInfo *) lfirst(lc))->clause);
+	if (!bsperm_sample_selectivity(planner_rt_fetch(rel->relid, root)->relid, var->varattno,
+								   get_opcode(operator), filter, exprs, &sel, &joint))
+		return DatumGetFloat8(matchingsel(fcinfo));
+	nrows = bsperm_sample_rows(planner_rt_fetch(rel->relid, root)->relid);
+	if (sel < 0.02)
+	{
+		n = index_count(root, vardata, operator, ((Const *) other)->constvalue);
+		if (n >= 0)
+		{
+			sel = n / rel->tuples;
+			others = NIL;		/* too few sampled matches to tell more */
+		}
+	}
+	if (others != NIL && nrows > 0)
+	{
+		double		so = clauselist_selectivity(root, others, 0, JOIN_INNER, NULL);
+
+		/* only where the sample resolves the others' share */
+		if (so * nrows >= 10 && sel * nrows >= 3)
+			sel = joint / so;
+	}
 	CLAMP_PROBABILITY(sel);
-	return Max(sel, 1.0 / vardata->rel->tuples);
+	return Max(sel, 1.0 / rel->tuples);
 }
 
 PG_FUNCTION_INFO_V1(bsperm_filter_sel);
@@ -568,7 +666,8 @@ bsperm_filter_sel(PG_FUNCTION_ARGS)
 		bsperm_rls_is_policy_filter(DatumGetJsonbP(((Const *) other)->constvalue)))
 		sample = true;
 	if (sample)
-		sel = filter_selectivity(fcinfo, root, &vardata, PG_GETARG_OID(1), other);
+		sel = filter_selectivity(fcinfo, root, &vardata, PG_GETARG_OID(1), other,
+								 samples_visible(root, &vardata));
 	ReleaseVariableStats(vardata);
 	PG_RETURN_FLOAT8(sel);
 }

@@ -7,6 +7,7 @@
 #ifndef BSPERM_RLS_H
 #define BSPERM_RLS_H
 
+#include "access/attnum.h"
 #include "nodes/pg_list.h"
 #include "utils/jsonb.h"
 
@@ -16,6 +17,9 @@
 
 /* A decision's compiled conditions, memoized with it (pg_decide.c). */
 extern BspermCachedFilter *bsperm_decision_filter(BspDecision *d);
+/* pg_decide.c: criteria compiled for many entities; catalog conditions only */
+extern BspermCachedFilter *bsperm_compile_conditions(Jsonb *conditions);
+extern void bsperm_check_appliable(const BspDecision *d);
 
 /* What row-level security does with one permission for the current identity. */
 typedef enum RlsOutcome
@@ -76,5 +80,10 @@ extern void bsperm_rls_setting_changed(void);
 
 /* The marker table's OID, InvalidOid while unknown (pg_rls_plans.c). */
 extern Oid	bsperm_policy_marker(void);
+
+/* pg_rls_sample.c: a per-backend sample of a table's rows for estimates */
+extern bool bsperm_sample_selectivity(Oid relid, AttrNumber attno, Oid opfunc, Jsonb *filter,
+									  List *others, double *sel, double *joint);
+extern int	bsperm_sample_rows(Oid relid);
 
 #endif							/* BSPERM_RLS_H */

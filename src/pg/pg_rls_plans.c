@@ -57,10 +57,12 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/paths.h"
 #include "optimizer/planner.h"
 #include "parser/analyze.h"
 #include "storage/lmgr.h"
@@ -75,6 +77,7 @@
 #include "utils/syscache.h"
 
 #include "bsperm.h"
+#include "pg_audit.h"
 #include "pg_rls.h"
 
 #define TOKEN_PREFIX "bsperm decision "
@@ -97,12 +100,32 @@ static ExecutorStart_hook_type prev_executor_start = NULL;
 static ExecutorEnd_hook_type prev_executor_end = NULL;
 static ProcessUtility_hook_type prev_utility = NULL;
 static post_parse_analyze_hook_type prev_post_parse = NULL;
+static set_rel_pathlist_hook_type prev_rel_pathlist = NULL;
 
 static Oid	marker_oid = InvalidOid;
 static bool local_inval_running = false;
 static bool policy_inval_in_xact = false;
 static bool policy_written_in_xact = false;
 static Oid	last_session_user = InvalidOid;
+
+/*
+ * The decisions folded into this backend's valid plans, exactly (outcome
+ * and the filter's bytes), while plans_epoch has not moved: every event
+ * that invalidates the plans that fold a decision moves it.  All those
+ * plans were made for one set of decisions: an identity change whose
+ * decisions differ invalidates them all.
+ */
+typedef struct Folded
+{
+	char	   *permission;
+	RlsOutcome	outcome;
+	Jsonb	   *filter;			/* RLS_FILTER */
+} Folded;
+
+static List *folded = NIL;		/* Folded *, in TopMemoryContext */
+static uint64 folded_epoch = 0;
+static uint64 plans_epoch = 1;
+static bool folded_conflict = false;
 
 /* ---- the marker ---- */
 
@@ -140,6 +163,7 @@ local_invalidate(void)
 	SharedInvalidationMessage msg;
 
 	bsperm_rls_generation++;
+	plans_epoch++;
 	if (!OidIsValid(marker_oid))
 	{
 		/* no plan can depend on a marker never looked up; be safe anyway */
@@ -169,6 +193,7 @@ marker_callback(Datum arg, Oid relid)
 	if (relid == InvalidOid || relid == marker_oid || !OidIsValid(marker_oid))
 	{
 		bsperm_rls_generation++;
+		plans_epoch++;
 		if (!local_inval_running && (relid == InvalidOid || relid == marker_oid))
 			policy_inval_in_xact = true;
 	}
@@ -178,6 +203,7 @@ void
 bsperm_rls_setting_changed(void)
 {
 	bsperm_rls_generation++;
+	plans_epoch++;
 	ResetPlanCache();
 }
 
@@ -186,6 +212,126 @@ void
 bsperm_identity_changed(void)
 {
 	local_invalidate();
+}
+
+static void
+folded_reset(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, folded)
+	{
+		Folded	   *f = (Folded *) lfirst(lc);
+
+		pfree(f->permission);
+		if (f->filter)
+			pfree(f->filter);
+		pfree(f);
+	}
+	list_free(folded);
+	folded = NIL;
+	folded_conflict = false;
+	folded_epoch = plans_epoch;
+}
+
+/* Records a decision folded into a plan being made. */
+static void
+folded_add(const char *permission, const RlsDecision *d)
+{
+	ListCell   *lc;
+	MemoryContext old;
+	Folded	   *f;
+
+	if (folded_epoch != plans_epoch)
+		folded_reset();
+	foreach(lc, folded)
+	{
+		f = (Folded *) lfirst(lc);
+		if (strcmp(f->permission, permission) == 0)
+		{
+			if (f->outcome != d->outcome ||
+				(d->outcome == RLS_FILTER &&
+				 (f->filter == NULL || d->filter == NULL || VARSIZE(f->filter) != VARSIZE(d->filter) ||
+				  memcmp(f->filter, d->filter, VARSIZE(f->filter)) != 0)))
+				folded_conflict = true;
+			return;
+		}
+	}
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	f = palloc0(sizeof(Folded));
+	f->permission = pstrdup(permission);
+	f->outcome = d->outcome;
+	if (d->outcome == RLS_FILTER && d->filter != NULL)
+	{
+		f->filter = palloc(VARSIZE(d->filter));
+		memcpy(f->filter, d->filter, VARSIZE(d->filter));
+	}
+	folded = lappend(folded, f);
+	MemoryContextSwitchTo(old);
+}
+
+/* Does the current identity decide every folded permission exactly as folded? */
+static bool
+folded_still_decided(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, folded)
+	{
+		Folded	   *f = (Folded *) lfirst(lc);
+		RlsDecision d;
+
+		bsperm_rls_decide(f->permission, f->outcome == RLS_FILTER, &d);
+		if (d.outcome != f->outcome)
+			return false;
+		if (d.outcome == RLS_FILTER &&
+			(f->filter == NULL || d.filter == NULL || VARSIZE(f->filter) != VARSIZE(d.filter) ||
+			 memcmp(f->filter, d.filter, VARSIZE(f->filter)) != 0))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * bsperm_set_user: plans made for the decisions the new identity makes
+ * too are kept (users with equal decisions share them); otherwise they
+ * are invalidated like at any identity change.  The new identity's
+ * decisions are made in a subtransaction, so that one that fails (it
+ * would fail the same way when planned or run) only invalidates.
+ */
+void
+bsperm_identity_set(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	bool		same = false;
+
+	bsperm_rls_generation++;	/* unfolded checks decide again */
+	if (folded_epoch != plans_epoch || folded == NIL)
+		return;					/* no valid plan folds a decision */
+	if (folded_conflict || !IsTransactionState())
+	{
+		local_invalidate();
+		return;
+	}
+	BeginInternalSubTransaction(NULL);
+	PG_TRY();
+	{
+		same = folded_still_decided();
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		same = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	if (!same)
+		local_invalidate();
 }
 
 /* A change of session user (SET SESSION AUTHORIZATION) changes the mapped identity. */
@@ -225,6 +371,8 @@ bsperm_rls_plan_depends(const char *permission, const RlsDecision *d)
 	ListCell   *lc;
 
 	Assert(frame != NULL);
+	if (!frame->runtime_only)
+		folded_add(permission, d);
 	if (d->outcome == RLS_FILTER && d->filter != NULL)
 		frame->filters = lappend(frame->filters, d->filter);
 	foreach(lc, frame->tokens)
@@ -313,6 +461,35 @@ rls_planner(Query *parse, const char *query_string, int cursorOptions,
 	if (f.tokens != NIL)
 		attach_tokens(result, f.tokens);
 	return result;
+}
+
+/*
+ * A DENY folds to a constant false condition.  PostgreSQL proves a table
+ * empty from it only when it is the table's only condition; with another
+ * one (a keyset position) it would scan and filter everything.  A base
+ * table with a constant false or NULL condition reads nothing, whatever
+ * else its conditions say.
+ */
+static void
+rls_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
+{
+	ListCell   *lc;
+
+	if (prev_rel_pathlist)
+		prev_rel_pathlist(root, rel, rti, rte);
+	if (frame == NULL || rel->reloptkind != RELOPT_BASEREL || IS_DUMMY_REL(rel))
+		return;
+	foreach(lc, rel->baserestrictinfo)
+	{
+		RestrictInfo *ri = (RestrictInfo *) lfirst(lc);
+
+		if (IsA(ri->clause, Const) && ((Const *) ri->clause)->consttype == BOOLOID &&
+			(((Const *) ri->clause)->constisnull || !DatumGetBool(((Const *) ri->clause)->constvalue)))
+		{
+			mark_dummy_rel(rel);
+			return;
+		}
+	}
 }
 
 /* ---- execution ---- */
@@ -412,6 +589,9 @@ check_plan(PlannedStmt *stmt, int eflags)
 					 errdetail("A policy, membership, setting or identity change became visible between planning and execution."),
 					 errhint("Run the statement again; it will be planned with the new decision.")));
 		}
+		/* the audit log: a folded decision once per execution (pg_audit.c) */
+		bsperm_audit_note_current(permission, d.outcome == RLS_ALLOW ? BSP_ALLOW :
+								  d.outcome == RLS_FILTER ? BSP_CONDITIONAL : BSP_DENY, "rls");
 	}
 }
 
@@ -537,6 +717,8 @@ bsperm_rls_init(void)
 	ExecutorEnd_hook = rls_executor_end;
 	prev_utility = ProcessUtility_hook;
 	ProcessUtility_hook = rls_utility;
+	prev_rel_pathlist = set_rel_pathlist_hook;
+	set_rel_pathlist_hook = rls_rel_pathlist;
 	prev_post_parse = post_parse_analyze_hook;
 	post_parse_analyze_hook = rls_post_parse;
 }

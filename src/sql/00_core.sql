@@ -31,21 +31,21 @@ GRANT USAGE ON SCHEMA bsperm TO PUBLIC;
 CREATE FUNCTION @extschema@.bsperm_matches(entity jsonb, criteria jsonb)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'bsperm_matches'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE;  -- STABLE: declared rules (25_rules.sql)
 COMMENT ON FUNCTION @extschema@.bsperm_matches(jsonb, jsonb) IS
   'true when the entity satisfies the Backstage permission criteria (catalog search semantics)';
 
 CREATE FUNCTION @extschema@.bsperm_validate_criteria(criteria jsonb)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'bsperm_validate_criteria'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE;  -- STABLE: declared rules (25_rules.sql)
 COMMENT ON FUNCTION @extschema@.bsperm_validate_criteria(jsonb) IS
   'normalized permission criteria; raises an error that names the place of the first problem';
 
 CREATE FUNCTION @extschema@.bsperm_criteria_filter(criteria jsonb)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'bsperm_criteria_filter'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE;  -- STABLE: declared rules (25_rules.sql)
 COMMENT ON FUNCTION @extschema@.bsperm_criteria_filter(jsonb) IS
   'the EntityFilter the catalog rules'' toQuery() make of the criteria, keys and values lowercased';
 

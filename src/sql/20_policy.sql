@@ -102,7 +102,7 @@ CREATE TABLE bsperm.conditional_policies (
   plugin_id text NOT NULL CHECK (plugin_id <> ''),
   resource_type text NOT NULL CHECK (resource_type <> ''),
   actions text[] NOT NULL DEFAULT '{}'
-    CHECK (actions <@ '{create,read,update,delete}'::text[]),
+    CHECK (actions <@ '{create,read,update,delete,use}'::text[]),
   permissions text[] NOT NULL DEFAULT '{}' CHECK (pg_catalog.array_position(permissions, NULL) IS NULL),
   conditions jsonb NOT NULL,
   CONSTRAINT conditional_policies_mapping_check

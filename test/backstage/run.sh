@@ -8,15 +8,15 @@
 # PGHOST/PGPORT (database bsperm_bs, every plugin in its own schema,
 # created and dropped) and compares its HTTP answers with bsperm's SQL
 # answers (backstage.js).  Last line:
-#   # suite backstage: N passed, N failed[, N skipped]
+#   # suite backstage_module: N passed, N failed[, N skipped]
 # Without node/npm or npm's registry the suite FAILS ("0 passed, 1 failed");
-# a developer without network may opt out with BSPERM_ALLOW_SKIP=backstage,
+# a developer without network may opt out with BSPERM_ALLOW_SKIP=backstage_module,
 # ignored under CI.  BSPERM_BACKSTAGE_KEEP=1 keeps the databases.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 MODULE=../../backstage-plugin-permission-backend-module-bsperm
 
-NPM_SUITE=backstage
+NPM_SUITE=backstage_module
 . ../npm_suite.sh
 fail() { npm_suite_fail "$1"; }
 
@@ -49,5 +49,5 @@ p=$(sed -nE 's/.*: ([0-9]+) passed.*/\1/p' <<<"$line")
 f=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$line")
 [ -n "$p" ] || { p=0; f=1; }
 p=$((p + unit_pass)); f=$((f + unit_fail))
-echo "# suite backstage: $p passed, $f failed"
+echo "# suite backstage_module: $p passed, $f failed"
 [ "$f" -eq 0 ]

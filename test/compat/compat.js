@@ -18,6 +18,7 @@ const bs = require('./lib/backstage');
 const { generateEntities } = require('./lib/generate-entities');
 const { generateCriteria } = require('./lib/generate-criteria');
 const { specCases } = require('./lib/spec-cases');
+const customRules = require('./lib/custom-rules');
 const { RULES } = bs;
 
 const SEED = Number(process.env.BSPERM_COMPAT_SEED || 20240601);
@@ -452,6 +453,9 @@ async function main() {
   check('invalid criteria: bsperm_validate_criteria, bsperm_matches and bsperm_criteria_sql all raise the same documented SQLSTATE (22023/42704/54000)', inv.inconsistentBsperm.length === 0,
     `${inv.inconsistentBsperm.length} not so`);
   check('invalid criteria: some are present (≥ 5% of all)', inv.total >= criteria.length * 0.05, `${inv.total}`);
+
+  // ---------------------------------------------------------------- custom rules (issue 10)
+  await customRules.run({ bs, conn, recreate, drop, check, say, keep: KEEP, seed: SEED + 2 });
 
   // ---------------------------------------------------------------- files
   const figures = {

@@ -93,6 +93,7 @@ check "seven executions, alternating users, each correct" "$out" "a1,a2;b1;a1,a2
 
 . "$HERE/rls_cases.sh"
 . "$HERE/policy_cases.sh"
+. "$HERE/rules_cases.sh"
 
 session_stop_all
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null

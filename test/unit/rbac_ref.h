@@ -121,9 +121,12 @@ ref_decide(const bsp_rbac_input *in, const char *user_ref,
 
 			if (nroles > 0)
 				applies = l->role != NULL && ref_in(l->role, nroles, roles);
-			else
-				applies = l->role == NULL && ref_in(l->member, nsubjects, subjects);
+			else				/* no role: resource permissions by type, never basic precedence */
+				applies = l->role == NULL && ref_in(l->member, nsubjects, subjects) &&
+					!(perm->resource && in->settings.basic_precedence);
 			if (!applies || l->action != act)
+				continue;
+			if (k == 0 && nroles == 0 && perm->resource)
 				continue;
 			if (k == 0)
 			{
@@ -155,8 +158,10 @@ ref_decide(const bsp_rbac_input *in, const char *user_ref,
 				if (strcmp(c->role, roles[j]) != 0 ||
 					strcmp(c->resource_type, perm->resource_type) != 0)
 					continue;
-				match = (c->actions & (1u << act)) != 0 ||
-					ref_in(perm->name, c->nnames, c->names);
+				match = (c->actions & (1u << act)) != 0;
+				for (k = 0; k < c->nnames && !match; k++)
+					match = strcmp(c->names[k], perm->name) == 0 &&
+						(c->name_actions == NULL || c->name_actions[k] == act);
 				if (!match)
 					continue;
 				if (found)
@@ -241,6 +246,7 @@ typedef struct ref_scenario
 	bsp_rbac_line_row lines[REF_MAX_ROWS];
 	bsp_rbac_cond_row conds[REF_MAX_ROWS];
 	const char *cond_names[REF_MAX_ROWS][3];
+	bsp_rbac_action cond_name_actions[REF_MAX_ROWS][3];
 	int			cond_ids[REF_MAX_ROWS];
 	const char *supers[4];
 	bsp_rbac_input in;
@@ -292,13 +298,21 @@ ref_generate(ref_src *s, ref_scenario *sc)
 		c->plugin_id = ref_plugins[ref_pick(s, 4) == 0 ? 1 : 0];
 		c->resource_type = ref_types[ref_pick(s, 3) == 0 ? 1 : 0];
 		c->actions = 0;
-		for (k = BSP_RBAC_ACT_CREATE; k <= BSP_RBAC_ACT_DELETE; k++)
+		for (k = BSP_RBAC_ACT_CREATE; k <= BSP_RBAC_ACT_USE; k++)
 			if (ref_pick(s, 3) == 0)
 				c->actions |= 1u << k;
 		for (k = 0; k < nn; k++)
 			sc->cond_names[i][k] = ref_objects[ref_pick(s, 3) == 0 ? 1 : ref_pick(s, REF_N(ref_objects))];
 		c->nnames = nn;
 		c->names = sc->cond_names[i];
+		/* half the policies give each name an action (the plugin's {name, action}) */
+		c->name_actions = NULL;
+		if (ref_pick(s, 2) == 0)
+		{
+			for (k = 0; k < nn; k++)
+				sc->cond_name_actions[i][k] = (bsp_rbac_action) (1 + ref_pick(s, 5));
+			c->name_actions = sc->cond_name_actions[i];
+		}
 		sc->cond_ids[i] = i;
 		c->conditions = &sc->cond_ids[i];
 	}

@@ -68,10 +68,10 @@ test_steps(void)
 	};
 	const char *names_delete[] = {"catalog.entity.delete"};
 	bsp_rbac_cond_row conds[] = {
-		{"role:default/cond", "catalog", "catalog-entity", 1u << BSP_RBAC_ACT_READ, 0, NULL, &cond_a},
-		{"role:default/cond2", "catalog", "catalog-entity", 1u << BSP_RBAC_ACT_READ, 0, NULL, &cond_b},
-		{"role:default/cond", "catalog", "catalog-entity", 0, 1, names_delete, &cond_c},
-		{"role:default/other", "other", "catalog-entity", 1u << BSP_RBAC_ACT_READ, 0, NULL, &cond_b},
+		{"role:default/cond", "catalog", "catalog-entity", 1u << BSP_RBAC_ACT_READ, 0, NULL, &cond_a, NULL},
+		{"role:default/cond2", "catalog", "catalog-entity", 1u << BSP_RBAC_ACT_READ, 0, NULL, &cond_b, NULL},
+		{"role:default/cond", "catalog", "catalog-entity", 0, 1, names_delete, &cond_c, NULL},
+		{"role:default/other", "other", "catalog-entity", 1u << BSP_RBAC_ACT_READ, 0, NULL, &cond_b, NULL},
 	};
 	const char *supers[] = {"group:default/admins"};
 	bsp_rbac_input in = {6, roles, 9, members, 8, lines, 4, conds, 1, supers,
@@ -122,6 +122,33 @@ test_steps(void)
 	CHECK(decide(&in, "user:default/carl", NULL, &READ).result == BSP_RBAC_DENY,
 		  "two matching conditional policies in one role: DENY");
 	conds[2].actions = 0;
+	/* the plugin's {name, action} mapping: the action must be the request's */
+	{
+		const bsp_rbac_action del_read[] = {BSP_RBAC_ACT_READ};
+		const bsp_rbac_action del_delete[] = {BSP_RBAC_ACT_DELETE};
+
+		conds[2].name_actions = del_read;
+		CHECK(decide(&in, "user:default/carl", NULL, &DELETE).result == BSP_RBAC_DENY,
+			  "{name, action} with another action does not match (plugin 8.1.3)");
+		conds[2].name_actions = del_delete;
+		CHECK(decide(&in, "user:default/carl", NULL, &DELETE).result == BSP_RBAC_CONDITIONAL,
+			  "{name, action} with the request's action matches");
+		conds[2].name_actions = NULL;
+	}
+	/* no role: resource permissions by resource type only; basic precedence DENY */
+	lines[6].object = "catalog.entity.read";
+	lines[6].action = BSP_RBAC_ACT_READ;
+	CHECK(decide(&in, "user:default/erin", NULL, &READ).result == BSP_RBAC_DENY,
+		  "no role: a direct line naming a resource permission does not count (plugin 8.1.3)");
+	lines[6].object = "catalog-entity";
+	CHECK(decide(&in, "user:default/erin", NULL, &READ).result == BSP_RBAC_ALLOW,
+		  "no role: a direct line on the resource type counts");
+	in.settings.basic_precedence = true;
+	CHECK(decide(&in, "user:default/erin", NULL, &READ).result == BSP_RBAC_DENY,
+		  "no role, basic precedence: resource permissions DENY (plugin 8.1.3)");
+	in.settings.basic_precedence = false;
+	lines[6].object = "catalog.entity.validate";
+	lines[6].action = BSP_RBAC_ACT_USE;
 	/* default role */
 	in.settings.default_role = "role:default/dev";
 	CHECK(decide(&in, "user:default/nobody", NULL, &LOC).result == BSP_RBAC_ALLOW,

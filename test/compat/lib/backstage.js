@@ -44,9 +44,9 @@ const RULES = Object.values(permissionRules);
 // The ruleset as the catalog registers it (permissionsRegistry / integration
 // router): unknown names fail with "Permission rule 'X' does not exist for
 // resource type 'catalog-entity'".
-function catalogRuleset() {
+function catalogRuleset(rules = RULES) {
   const router = permissionNode.createPermissionIntegrationRouter({
-    resources: [{ resourceType: catalogEntityPermissionResourceRef.resourceType, rules: RULES, getResources: async () => [] }],
+    resources: [{ resourceType: catalogEntityPermissionResourceRef.resourceType, rules, getResources: async () => [] }],
   });
   return router.getPermissionRuleset(catalogEntityPermissionResourceRef);
 }
@@ -172,10 +172,10 @@ async function startPolicyServer() {
   };
 }
 
-async function makeSqlPath(knex) {
+async function makeSqlPath(knex, rules = RULES) {
   const policy = await startPolicyServer();
   const permissionApi = new PermissionClient({ discovery: policy.discovery, config: new ConfigReader({ permission: { enabled: true } }) });
-  const transformer = permissionNode.createConditionTransformer(catalogRuleset());
+  const transformer = permissionNode.createConditionTransformer(catalogRuleset(rules));
   const catalog = new AuthorizedEntitiesCatalog(new DefaultEntitiesCatalog({ database: knex, logger }), permissionApi, transformer);
   const byJson = new Map((await knex('final_entities').select('entity_ref', 'final_entity')).map(r => [r.final_entity, r.entity_ref]));
   return {
@@ -189,13 +189,13 @@ async function makeSqlPath(knex) {
   };
 }
 
-async function makeApplyPath(knex) {
+async function makeApplyPath(knex, rules = RULES) {
   const unauthorized = new DefaultEntitiesCatalog({ database: knex, logger });
   const refs = (await knex('final_entities').select('entity_ref').orderBy('entity_ref')).map(r => r.entity_ref);
   // the apply-conditions resource loader of CatalogBuilder
   const { items } = await unauthorized.entitiesBatch({ credentials: {}, entityRefs: refs });
   const entities = entitiesResponseToObjects(items).map(e => e || undefined);
-  const authorize = permissionNode.createConditionAuthorizer(catalogRuleset());
+  const authorize = permissionNode.createConditionAuthorizer(catalogRuleset(rules));
   return {
     refs, entities,
     // per entity: true / false / an Error (lazy validation throws only when reached)
@@ -206,7 +206,26 @@ async function makeApplyPath(knex) {
   };
 }
 
+// The catalog's /.well-known/backstage/permissions/metadata, from the real
+// integration router on the loopback interface.
+async function permissionMetadata(rules, permissions) {
+  const express = require('express');
+  const router = permissionNode.createPermissionIntegrationRouter({
+    resources: [{ resourceType: catalogEntityPermissionResourceRef.resourceType, permissions, rules, getResources: async () => [] }],
+  });
+  const app = express();
+  app.use(router);
+  const server = await new Promise(r => { const s = app.listen(0, '127.0.0.1', () => r(s)); });
+  try {
+    const res = await fetch(`http://127.0.0.1:${server.address().port}/.well-known/backstage/permissions/metadata`);
+    return await res.json();
+  } finally {
+    await new Promise(r => server.close(r));
+  }
+}
+
 module.exports = {
-  knexFor, buildCatalog, makeSqlPath, makeApplyPath, buildEntitySearch, catalogRuleset, RULES,
+  permissionMetadata,
+  knexFor, buildCatalog, processEntity, makeSqlPath, makeApplyPath, buildEntitySearch, catalogRuleset, RULES,
   NULL_SENTINEL: stitcherUtil.NULL_SENTINEL, transformer: () => permissionNode.createConditionTransformer(catalogRuleset()),
 };
