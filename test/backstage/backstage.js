@@ -12,8 +12,20 @@ const path = require('path');
 const { Client } = require('pg');
 const S = require('./scenario');
 
-const PORT = Number(process.env.BSPERM_BACKSTAGE_PORT || 7341);
-const BASE = `http://127.0.0.1:${PORT}`;
+// the backend listens on 127.0.0.1 only: BSPERM_BACKSTAGE_PORT, or the first free one of 7341-7349
+let PORT;
+let BASE;
+async function pickPort() {
+  const net = require('net');
+  const candidates = process.env.BSPERM_BACKSTAGE_PORT ? [Number(process.env.BSPERM_BACKSTAGE_PORT)] : [7341, 7342, 7343, 7344, 7345, 7346, 7347, 7348, 7349];
+  for (const p of candidates) {
+    const free = await new Promise(resolve => {
+      const srv = net.createServer().once('error', () => resolve(false)).listen(p, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (free) return p;
+  }
+  throw new Error(`no free port among ${candidates.join(', ')} on 127.0.0.1`);
+}
 const DB = 'bsperm_bs';
 const MODULE_DIR = process.env.BSPERM_MODULE_DIST || path.join(__dirname, 'build/module/dist');
 
@@ -173,6 +185,8 @@ async function main() {
   const catalogFile = path.join(tmp, 'catalog.yaml');
   fs.writeFileSync(catalogFile, S.catalogYaml());
   await setupDatabases();
+  PORT = await pickPort();
+  BASE = `http://127.0.0.1:${PORT}`;
   const log = [];
   const t0 = Date.now();
   const backend = await startBackend(catalogFile, log);

@@ -4,7 +4,7 @@
 # the module backstage-plugin-permission-backend-module-bsperm/ with them
 # (type-checked; its sources are copied into build/ so that they resolve
 # these packages), runs its unit tests, then starts a real Backstage backend
-# with it on 127.0.0.1:${BSPERM_BACKSTAGE_PORT:-7341} against the cluster in
+# with it on 127.0.0.1 (BSPERM_BACKSTAGE_PORT, else the first free of 7341-7349) against the cluster in
 # PGHOST/PGPORT (database bsperm_bs, every plugin in its own schema,
 # created and dropped) and compares its HTTP answers with bsperm's SQL
 # answers (backstage.js).  Last line:
