@@ -2,8 +2,12 @@
 -- refs and resources from bsperm.entities, or from the relation that
 -- bsperm.entity_source names (here a table laid out like Backstage's
 -- final_entities: entity_ref varchar, final_entity TEXT, NULL until stitched).
-CREATE EXTENSION IF NOT EXISTS bsperm;
+-- (a fresh extension whatever the tests before left)
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS bsperm CASCADE;
+CREATE EXTENSION bsperm;
 CREATE EXTENSION IF NOT EXISTS dblink;
+RESET client_min_messages;
 SET search_path = bsperm, public;
 
 CREATE SCHEMA backstage;
@@ -54,7 +58,7 @@ DROP VIEW backstage.a_view;
 INSERT INTO entity_source (relation, entity_column) VALUES ('backstage.final_entities', 'final_entity');
 BEGIN; SELECT * FROM _answers('user:default/alice'); COMMIT;
 BEGIN; SELECT bsperm_set_user('user:default/alice');
-SELECT bsperm_authorize_conditional('catalog.entity.read')->'conditions'->'anyOf'->0->'params'->'claims' AS claims;  -- one role's conditions, in anyOf as the RBAC plugin returns them
+SELECT jsonb_path_query_first(bsperm_authorize_conditional('catalog.entity.read'), '$.**.claims') AS claims;
 COMMIT;
 -- childOf walks up through the same lookup
 SET bsperm.transitive_ownership = on;

@@ -4,6 +4,24 @@
 // backend calls the policy for every item of a request at once) share one
 // transaction and one bsperm_authorize call.
 import type { TransactionRunner, Query } from './runner';
+import { CATALOG_BUILTIN_RULES, DeclaredRule, EntityFilter, FilterTemplate } from './rules';
+
+/** A filter expanded with parameter markers, as a template with "${p}" (and "$$" for "$"). */
+export function unmark(f: EntityFilter, names: string[], mark: (i: number) => string): FilterTemplate {
+  if ('allOf' in f) return { allOf: f.allOf.map(c => unmark(c, names, mark)) };
+  if ('anyOf' in f) return { anyOf: f.anyOf.map(c => unmark(c, names, mark)) };
+  if ('not' in f) return { not: unmark(f.not, names, mark) };
+  const str = (s: string) => {
+    let out = s.replace(/\$/g, '$$$$');
+    names.forEach((n, i) => {
+      out = out.split(mark(i)).join(`\${${n}}`);
+    });
+    return out;
+  };
+  if (f.values === undefined) return { key: str(f.key) };
+  const whole = names.findIndex((_, i) => f.values!.length === 1 && f.values![0] === mark(i));
+  return { key: str(f.key), values: whole >= 0 ? `\${${names[whole]}}` : f.values.map(str) };
+}
 
 /** A Backstage permission as sent to the policy (plugin-permission-common's Permission). */
 export type BspermPermission = {
@@ -119,7 +137,13 @@ export class BspermClient {
     }
   }
 
-  /** bsperm_metadata(): the permissions-metadata document, or undefined when bsperm has no such function. */
+  /**
+   * bsperm_metadata(): the permissions-metadata document, or undefined when
+   * bsperm has no such function. Each declared rule (not one of the catalog's
+   * own) that lacks a `filter` gets the one bsperm tests, recovered from
+   * bsperm_criteria_filter: the rule is expanded with a marker for every
+   * parameter, and the markers in the answer become "${p}" again.
+   */
   async metadata(): Promise<unknown | undefined> {
     return this.runner.inTransaction(async q => {
       const schema = await this.extensionSchema(q);
@@ -129,7 +153,19 @@ export class BspermClient {
       );
       if (exists.length === 0) return undefined;
       const rows = await q(`SELECT ${quoteIdent(schema)}.bsperm_metadata()::jsonb AS metadata`, []);
-      return rows[0]?.metadata;
+      const metadata = rows[0]?.metadata as { rules?: DeclaredRule[] } | undefined;
+      for (const rule of metadata?.rules ?? []) {
+        if (rule.filter || CATALOG_BUILTIN_RULES.has(rule.name) || rule.resourceType !== 'catalog-entity') continue;
+        const names = Object.keys(rule.paramsSchema?.properties ?? {});
+        const mark = (i: number) => `\u0001bsperm-param-${i}\u0001`;
+        const params = Object.fromEntries(
+          names.map((n, i) => [n, rule.paramsSchema!.properties![n].type === 'array' ? [mark(i)] : mark(i)]),
+        );
+        const criteria = { rule: rule.name, resourceType: rule.resourceType, params };
+        const f = await q(`SELECT ${quoteIdent(schema)}.bsperm_criteria_filter($1::jsonb) AS filter`, [JSON.stringify(criteria)]);
+        rule.filter = unmark(f[0]?.filter as EntityFilter, names, mark);
+      }
+      return metadata;
     });
   }
 

@@ -2,7 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { BspermClient } from './client';
+import { BspermClient, unmark } from './client';
 import { BspermPermissionPolicy, identityOf, toPolicyDecision } from './policy';
 import { PoolRunner, TransactionRunner } from './runner';
 import { matches, rulesFromMetadata, searchPairs, substitute, zodFromJsonSchema } from './rules';
@@ -111,7 +111,7 @@ const CLUSTER = {
   description: 'entities of these clusters',
   resourceType: 'catalog-entity',
   paramsSchema: { type: 'object', properties: { clusters: { type: 'array', items: { type: 'string' } } }, required: ['clusters'], additionalProperties: false },
-  filter: { key: 'metadata.annotations.backstage.io/kubernetes-cluster', values: '$params.clusters' },
+  filter: { key: 'metadata.annotations.backstage.io/kubernetes-cluster', values: '${clusters}' },
 };
 
 test('rules: one declaration gives toQuery (the filter) and apply (the same filter on the entity)', () => {
@@ -146,9 +146,12 @@ test('rules: search keys and values as the catalog computes them', () => {
   assert.ok(!matches(pairs, { key: 'spec.lifecycle' }));
   assert.ok(matches(pairs, { not: { key: 'spec.lifecycle' } }));
   assert.ok(matches(pairs, { allOf: [{ key: 'kind', values: ['component'] }, { anyOf: [{ key: 'metadata.name', values: ['svc'] }] }] }));
-  assert.deepEqual(substitute({ anyOf: [{ key: '$params.k', values: ['$params.v', 'z'] }] }, { k: 'spec.type', v: ['a', 'b'] }), {
-    anyOf: [{ key: 'spec.type', values: ['a', 'b', 'z'] }],
+  assert.deepEqual(substitute({ anyOf: [{ key: 'metadata.labels.${k}', values: ['${v}', 'a$$b'] }] }, { k: 'tier', v: 'gold' }), {
+    anyOf: [{ key: 'metadata.labels.tier', values: ['gold', 'a$b'] }],
   });
+  // an optional parameter left out: the key exists
+  assert.deepEqual(substitute({ key: 'metadata.annotations.${a}', values: '${v}' }, { a: 'x' }), { key: 'metadata.annotations.x' });
+  assert.deepEqual(substitute({ key: 'k', values: '${list}' }, { list: [] }), { key: 'k', values: [] });
 });
 
 test('rules: JSON Schema subset to zod', () => {
@@ -157,4 +160,12 @@ test('rules: JSON Schema subset to zod', () => {
   assert.equal(z.safeParse({ n: 0 }).success, false);
   assert.equal(z.safeParse({ t: 'x' }).success, false);
   assert.throws(() => zodFromJsonSchema({ type: 'null' }));
+});
+
+test('rules: a filter expanded with markers gives back the declaration', () => {
+  const mark = (i: number) => `\u0001m${i}\u0001`;
+  assert.deepEqual(
+    unmark({ anyOf: [{ key: `metadata.labels.${mark(1)}`, values: [mark(0)] }, { not: { key: 'a$b', values: [`x-${mark(1)}`, 'y'] } }] }, ['list', 'label'], mark),
+    { anyOf: [{ key: 'metadata.labels.${label}', values: '${list}' }, { not: { key: 'a$$b', values: ['x-${label}', 'y'] } }] },
+  );
 });

@@ -1,12 +1,15 @@
 // Catalog permission rules generated from bsperm's declarations
-// (bsperm_metadata(), the shape of Backstage's permissions-metadata endpoint).
+// (bsperm_declare_rule, doc/rules.md; listed by bsperm_metadata() in the shape
+// of Backstage's permissions-metadata endpoint).
 //
-// A declared rule carries, next to Backstage's fields (name, description,
-// resourceType, paramsSchema), `filter`: what it tests, in the criteria
-// engine's terms — an EntityFilter over the entity's search keys and values
+// A declared rule has Backstage's fields (name, description, resourceType,
+// paramsSchema) and `filter`: what it tests, in the criteria engine's terms —
+// an EntityFilter over the entity's search keys and values
 //   {"key": K, "values": [V...]} | {"key": K} | {"allOf": [...]} | {"anyOf": [...]} | {"not": F}
-// where a string "$params.NAME" stands for the parameter NAME (an array
-// parameter inside "values" is spliced in). From that one declaration:
+// written as bsperm_declare_rule takes it: "values": "${p}" is the whole
+// string-array parameter p, "${p}" inside a key or value the string parameter
+// p, "$$" a "$"; a leaf whose values name a parameter the criteria leave out
+// tests only that the key exists. From that one declaration:
 //   toQuery(params) = the filter with the parameters substituted, which is
 //                     what the catalog turns into SQL over its search table;
 //   apply(entity, params) = the same filter evaluated on the entity's search
@@ -105,14 +108,19 @@ export function zodFromJsonSchema(s: JsonSchema | undefined, path = 'paramsSchem
   return s.description ? t.describe(s.description) : t;
 }
 
-const PARAM = /^\$params\.([A-Za-z_][A-Za-z0-9_]*)$/;
+const WHOLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+const REF = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-function param(params: Record<string, unknown>, v: unknown): unknown {
-  if (typeof v === 'string') {
-    const m = PARAM.exec(v);
-    if (m) return params?.[m[1]];
-  }
-  return v;
+class MissingParam extends Error {}
+
+/** A template string with its "${p}" string parameters substituted; throws MissingParam for an absent one. */
+function interpolate(t: string, params: Record<string, unknown>): string {
+  return t.replace(REF, (m, name: string | undefined) => {
+    if (m === '$$') return '$';
+    const v = params?.[name!];
+    if (v === undefined || v === null) throw new MissingParam(name);
+    return String(v);
+  });
 }
 
 /** The declaration's filter with the parameters substituted (what toQuery returns). */
@@ -120,16 +128,21 @@ export function substitute(t: FilterTemplate, params: Record<string, unknown>): 
   if ('allOf' in t) return { allOf: t.allOf.map(c => substitute(c, params)) };
   if ('anyOf' in t) return { anyOf: t.anyOf.map(c => substitute(c, params)) };
   if ('not' in t) return { not: substitute(t.not, params) };
-  const key = param(params, t.key);
-  if (typeof key !== 'string') throw new Error(`rule filter key ${JSON.stringify(t.key)} is not a string parameter`);
+  const key = interpolate(t.key, params);
   if (t.values === undefined) return { key };
-  const raw = param(params, t.values);
-  const list = Array.isArray(raw) ? raw.flatMap(v => {
-    const p = param(params, v);
-    return Array.isArray(p) ? p : [p];
-  }) : [raw];
-  const values = list.filter(v => v !== undefined && v !== null).map(v => String(v));
-  return { key, values };
+  try {
+    if (typeof t.values === 'string') {
+      const m = WHOLE.exec(t.values);
+      if (!m) return { key, values: [interpolate(t.values, params)] };
+      const v = params?.[m[1]];
+      if (v === undefined || v === null) throw new MissingParam(m[1]);
+      return { key, values: (Array.isArray(v) ? v : [v]).map(x => String(x)) };
+    }
+    return { key, values: t.values.map(v => interpolate(String(v), params)) };
+  } catch (e) {
+    if (e instanceof MissingParam) return { key }; // an optional parameter left out: the key exists
+    throw e;
+  }
 }
 
 /**

@@ -8,13 +8,13 @@
 // with the same policy, the same user and groups, on the cluster in
 // PGHOST/PGPORT.  Rounds interleave the two (the order alternates); each
 // round times one batch of each; p50/p95 over the rounds.  Run through run.sh.
-//   BSPERM_BENCH_ROUNDS=N (default 300), BSPERM_BENCH_ROLES=N user's roles (default 50)
+//   BSPERM_BENCH_ROUNDS=N (default 100), BSPERM_BENCH_ROLES=N user's roles (default 50)
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { Client } = require('pg');
 
-const ROUNDS = Number(process.env.BSPERM_BENCH_ROUNDS || 300);
+const ROUNDS = Number(process.env.BSPERM_BENCH_ROUNDS || 100);
 const USER_ROLES = Number(process.env.BSPERM_BENCH_ROLES || 50);
 const ALL_ROLES = 1000;
 const LINES_PER_ROLE = 4;

@@ -4,7 +4,7 @@
 // with the bsperm modules, on 127.0.0.1, against the cluster in PGHOST/PGPORT.
 // For several users, permissions and resources, the HTTP answers of
 // /api/permission/authorize and the catalog's entity listing must equal
-// bsperm's SQL answers: bsperm_authorize, and the rows of bsperm.entities the
+// bsperm's SQL answers: bsperm_authorize, and the rows of the catalog's own tables the
 // user's own SQL role reads (row-level security).  Run through run.sh.
 const fs = require('fs');
 const os = require('os');
@@ -12,10 +12,21 @@ const path = require('path');
 const { Client } = require('pg');
 const S = require('./scenario');
 
-const PORT = Number(process.env.BSPERM_BACKSTAGE_PORT || 7341);
-const BASE = `http://127.0.0.1:${PORT}`;
+// the backend listens on 127.0.0.1 only: BSPERM_BACKSTAGE_PORT, or the first free one of 7341-7349
+let PORT;
+let BASE;
+async function pickPort() {
+  const net = require('net');
+  const candidates = process.env.BSPERM_BACKSTAGE_PORT ? [Number(process.env.BSPERM_BACKSTAGE_PORT)] : [7341, 7342, 7343, 7344, 7345, 7346, 7347, 7348, 7349];
+  for (const p of candidates) {
+    const free = await new Promise(resolve => {
+      const srv = net.createServer().once('error', () => resolve(false)).listen(p, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (free) return p;
+  }
+  throw new Error(`no free port among ${candidates.join(', ')} on 127.0.0.1`);
+}
 const DB = 'bsperm_bs';
-const PREFIX = 'bsperm_bs_';
 const MODULE_DIR = process.env.BSPERM_MODULE_DIST || path.join(__dirname, 'build/module/dist');
 
 let passed = 0;
@@ -45,9 +56,7 @@ async function sql(database, text, params = [], user) {
 
 async function setupDatabases() {
   const admin = process.env.PGDATABASE || 'postgres';
-  for (const d of [DB, `${PREFIX}catalog`, `${PREFIX}permission`]) {
-    await sql(admin, `DROP DATABASE IF EXISTS ${d} WITH (FORCE)`);
-  }
+  await sql(admin, `DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
   await sql(admin, `CREATE DATABASE ${DB} TEMPLATE template0 ENCODING 'UTF8'`);
   const roles = ['bsperm_backstage', ...Object.keys(S.USERS)];
   for (const r of roles) {
@@ -58,36 +67,9 @@ async function setupDatabases() {
   await sql(DB, `SET search_path = bsperm, public; ${S.POLICY_SQL}`);
   for (const u of Object.keys(S.USERS)) {
     await sql(DB, `INSERT INTO bsperm.role_users VALUES ($1, $2, NULL)`, [u, S.userRef(u)]);
-    await sql(DB, `GRANT USAGE ON SCHEMA bsperm TO ${u}; GRANT SELECT ON bsperm.entities TO ${u}`);
   }
-  // bsperm_metadata() declares the custom rules; until bsperm has it, a
-  // stand-in with one declared rule checks the catalog module's registration
-  const ext = (await sql(DB, `SELECT extnamespace::regnamespace::text AS s FROM pg_extension WHERE extname = 'bsperm'`)).rows[0].s;
-  const has = (await sql(DB, `SELECT 1 FROM pg_proc WHERE proname = 'bsperm_metadata' AND pronamespace = $1::regnamespace`, [ext])).rowCount;
-  if (!has) {
-    console.log(`(bsperm has no bsperm_metadata(): a stand-in in schema ${ext} declares IS_FROM_CLUSTER)`);
-    await sql(DB, `CREATE FUNCTION ${ext}.bsperm_metadata() RETURNS jsonb LANGUAGE sql AS $f$ SELECT '${JSON.stringify(STANDIN_METADATA)}'::jsonb $f$`);
-  }
-  return { standin: !has };
 }
 
-const STANDIN_METADATA = {
-  permissions: [],
-  rules: [
-    {
-      name: 'IS_FROM_CLUSTER',
-      description: 'Allow entities discovered in one of the given Kubernetes clusters',
-      resourceType: 'catalog-entity',
-      paramsSchema: {
-        type: 'object',
-        properties: { clusters: { type: 'array', items: { type: 'string' }, description: 'cluster names' } },
-        required: ['clusters'],
-        additionalProperties: false,
-      },
-      filter: { key: 'metadata.annotations.backstage.io/kubernetes-cluster', values: '$params.clusters' },
-    },
-  ],
-};
 
 // Backstage's test auth (mock tokens), except that a plugin's request on behalf
 // of a user carries the user with the plugin as actor, as the real auth
@@ -125,9 +107,11 @@ async function startBackend(catalogFile, log) {
       baseUrl: BASE,
       listen: { host: '127.0.0.1', port: PORT },
       database: {
+        // every plugin in its own schema of bsperm's database, so that bsperm can
+        // protect the catalog's own table (catalog.final_entities)
         client: 'pg',
-        prefix: PREFIX,
-        connection: { host: process.env.PGHOST, port: Number(process.env.PGPORT), user: process.env.PGUSER || 'postgres' },
+        pluginDivisionMode: 'schema',
+        connection: { host: process.env.PGHOST, port: Number(process.env.PGPORT), user: process.env.PGUSER || 'postgres', database: DB },
       },
     },
     permission: { enabled: true },
@@ -200,7 +184,9 @@ async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bsperm-backstage-'));
   const catalogFile = path.join(tmp, 'catalog.yaml');
   fs.writeFileSync(catalogFile, S.catalogYaml());
-  const { standin } = await setupDatabases();
+  await setupDatabases();
+  PORT = await pickPort();
+  BASE = `http://127.0.0.1:${PORT}`;
   const log = [];
   const t0 = Date.now();
   const backend = await startBackend(catalogFile, log);
@@ -210,14 +196,15 @@ async function main() {
     const expected = S.TEAMS.length + Object.keys(S.USERS).length + S.COMPONENTS.length; 
     let rows = [];
     for (let i = 0; i < 240; i++) {
-      rows = (await sql(`${PREFIX}catalog`, `SELECT final_entity FROM final_entities WHERE final_entity IS NOT NULL`)).rows;
+      rows = (await sql(DB, `SELECT final_entity FROM catalog.final_entities WHERE final_entity IS NOT NULL`)).rows;
       if (rows.length >= expected + 1) break; // + the config Location
       await new Promise(r => setTimeout(r, 250));
     }
     check(`catalog stitched the scenario's ${expected + 1} entities`, rows.length >= expected + 1, `${rows.length} stitched`);
-    // bsperm decides on the catalog's own stitched entities
-    await sql(DB, `INSERT INTO bsperm.entities (entity) SELECT e FROM jsonb_array_elements($1::jsonb) e`, [JSON.stringify(rows.map(r => JSON.parse(r.final_entity)))]);
-    const refs = (await sql(DB, `SELECT entity_ref FROM bsperm.entities ORDER BY entity_ref`)).rows.map(r => r.entity_ref);
+    // bsperm protects the catalog's own tables and decides on its entities (doc/backstage.md)
+    await sql(DB, `SELECT * FROM bsperm_protect_backstage('catalog')`);
+    for (const u of Object.keys(S.USERS)) await sql(DB, `GRANT USAGE ON SCHEMA catalog TO ${u}; GRANT SELECT ON ALL TABLES IN SCHEMA catalog TO ${u}`);
+    const refs = (await sql(DB, `SELECT entity_ref FROM catalog.final_entities`)).rows.map(r => r.entity_ref).sort();
     const components = refs.filter(r => r.startsWith('component:'));
 
     const users = Object.keys(S.USERS);
@@ -263,10 +250,10 @@ async function main() {
     for (const u of users) {
       const res = await http('GET', '/api/catalog/entities', { user: S.userRef(u) });
       const got = res.status === 200 ? res.body.map(e => `${e.kind.toLowerCase()}:${(e.metadata.namespace || 'default').toLowerCase()}/${e.metadata.name.toLowerCase()}`).sort() : [`HTTP ${res.status}`];
-      const mine = (await sql(DB, `SELECT entity_ref FROM bsperm.entities ORDER BY entity_ref`, [], u)).rows.map(r => r.entity_ref);
-      check(`${u}: GET /api/catalog/entities (${got.length}) equals the rows role ${u} reads (${mine.length})`, eq(got, mine), `HTTP ${JSON.stringify(got)} SQL ${JSON.stringify(mine)}`);
+      const mine = (await sql(DB, `SELECT entity_ref FROM catalog.final_entities`, [], u)).rows.map(r => r.entity_ref).sort();
+      check(`${u}: GET /api/catalog/entities (${got.length}) equals the rows role ${u} reads from the catalog's final_entities (${mine.length})`, eq(got, mine), `HTTP ${JSON.stringify(got)} SQL ${JSON.stringify(mine)}`);
       const q = await http('GET', '/api/catalog/entities/by-query?filter=kind=component&limit=100', { user: S.userRef(u) });
-      const gotQ = q.status === 200 ? q.body.items.map(e => `component:default/${e.metadata.name}`).sort() : [`HTTP ${q.status}`];
+      const gotQ = q.status === 200 ? q.body.items.map(e => `component:${e.metadata.namespace}/${e.metadata.name}`).sort() : [`HTTP ${q.status}`];
       const mineQ = mine.filter(r => r.startsWith('component:'));
       check(`${u}: GET /api/catalog/entities/by-query?filter=kind=component equals SQL (${mineQ.length} rows)`, eq(gotQ, mineQ), `HTTP ${JSON.stringify(gotQ)} SQL ${JSON.stringify(mineQ)}`);
       let single = 0;
@@ -302,30 +289,70 @@ async function main() {
       check(`alice's conditional decision is bsperm's (${JSON.stringify(want.conditions)})`, want.result === 'CONDITIONAL' && got.result === 'CONDITIONAL' && got.pluginId === want.pluginId && got.resourceType === want.resourceType && eq(got.conditions, want.conditions), JSON.stringify(got));
     }
 
-    // 4. the catalog module registered bsperm's declared rules
+    // 4. the catalog module registered bsperm's declared rules, and the catalog applies them as bsperm does
     {
+      const meta = (await sql(DB, `SELECT bsperm_metadata() AS m`)).rows[0].m;
+      const declared = meta.rules.filter(r => !['HAS_ANNOTATION', 'HAS_LABEL', 'HAS_METADATA', 'HAS_SPEC', 'IS_ENTITY_KIND', 'IS_ENTITY_OWNER'].includes(r.name));
       const res = await http('GET', '/api/catalog/.well-known/backstage/permissions/metadata', { service: { subject: 'plugin:permission' } });
-      const names = res.status === 200 ? res.body.rules.map(r => r.name) : [];
-      const declared = standin
-        ? STANDIN_METADATA.rules.map(r => r.name)
-        : (await sql(DB, `SELECT jsonb_path_query_array(bsperm_metadata()::jsonb, '$.rules[*].name') AS n`)).rows[0].n;
-      check(`catalog metadata lists every declared rule (${declared.join(', ')})`, declared.every(n => names.includes(n)), `catalog lists ${names.join(', ')} (HTTP ${res.status})`);
-      if (standin) {
-        const rule = res.body.rules.find(r => r.name === 'IS_FROM_CLUSTER');
-        check('IS_FROM_CLUSTER paramsSchema as declared', rule && eq(rule.paramsSchema.properties.clusters.items, { type: 'string' }) && eq(rule.paramsSchema.required, ['clusters']), JSON.stringify(rule));
-        const conditions = { rule: 'IS_FROM_CLUSTER', resourceType: 'catalog-entity', params: { clusters: ['prod-eu', 'PROD-US'] } };
-        const items = components.map((ref, i) => ({ id: String(i), resourceRef: ref, resourceType: 'catalog-entity', conditions }));
-        const r = await http('POST', '/api/catalog/.well-known/backstage/permissions/apply-conditions', { service: { subject: 'plugin:permission' }, body: { items } });
-        const want = components.map(ref => {
-          const c = S.COMPONENTS.find(x => `component:default/${x[0]}` === ref);
-          return c && ['prod-eu', 'prod-us'].includes(c[2]) ? 'ALLOW' : 'DENY';
-        });
-        const got = r.status === 200 ? r.body.items.map(i => i.result) : [`HTTP ${r.status} ${JSON.stringify(r.body)}`];
-        check('apply-conditions with the generated IS_FROM_CLUSTER (apply())', eq(got, want), `got ${JSON.stringify(got)} want ${JSON.stringify(want)}`);
+      const listed = res.status === 200 ? res.body.rules : [];
+      for (const d of declared) {
+        const r = listed.find(x => x.name === d.name);
+        check(`catalog metadata lists the declared ${d.name} with bsperm's parameters`, r && eq(r.paramsSchema.properties, d.paramsSchema.properties) && eq(r.paramsSchema.required, d.paramsSchema.required), JSON.stringify(r));
       }
+      check(`bsperm declares rules for the catalog (${declared.map(d => d.name).join(', ')})`, declared.length >= 2);
+      const conds = [
+        { rule: 'IS_FROM_CLUSTER', resourceType: 'catalog-entity', params: { clusters: ['prod-eu', 'PROD-US'] } },
+        { rule: 'IS_FROM_CLUSTER', resourceType: 'catalog-entity', params: { clusters: [] } },
+        { rule: 'IN_NAMESPACE', resourceType: 'catalog-entity', params: { namespaces: ['ops'] } },
+        { rule: 'IN_NAMESPACE', resourceType: 'catalog-entity', params: { namespaces: ['default'] } },
+        { not: { rule: 'IS_FROM_CLUSTER', resourceType: 'catalog-entity', params: { clusters: ['dev'] } } },
+        { allOf: [{ rule: 'IN_NAMESPACE', resourceType: 'catalog-entity', params: { namespaces: ['default'] } }, { rule: 'IS_FROM_CLUSTER', resourceType: 'catalog-entity', params: { clusters: ['prod-eu'] } }] },
+      ];
+      const items = [];
+      for (const c of conds) for (const ref of components) items.push({ id: String(items.length), resourceRef: ref, resourceType: 'catalog-entity', conditions: c });
+      const r = await http('POST', '/api/catalog/.well-known/backstage/permissions/apply-conditions', { service: { subject: 'plugin:permission' }, body: { items } });
+      const got = r.status === 200 ? r.body.items.map(i => i.result) : [`HTTP ${r.status} ${JSON.stringify(r.body)}`];
+      const c = new Client(pgConn(DB, 'bsperm_backstage'));
+      await c.connect();
+      const want = (await c.query('SELECT bsperm_apply_conditions($1::jsonb) AS a', [JSON.stringify({ items })])).rows[0].a.items.map(i => i.result);
+      await c.end();
+      check(`the catalog's apply-conditions with the generated rules (apply()) equals bsperm_apply_conditions on ${items.length} items`, eq(got, want), `catalog ${JSON.stringify(got)} bsperm ${JSON.stringify(want)}`);
+      check('the generated rules allow some and deny some', want.includes('ALLOW') && want.includes('DENY'));
     }
 
-    // 5. the module logged where it asks
+    // 5. the same policy over the plugin's own database service (coreServices.database, a knex
+    //    client) instead of a bsperm.connection pool
+    {
+      const M = require(MODULE_DIR);
+      const knex = require('knex')({ client: 'pg', connection: pgConn(DB, 'bsperm_backstage'), pool: { min: 0, max: 2 } });
+      const client = new M.BspermClient(new M.KnexRunner({ getClient: async () => knex }, 2000));
+      const policy = new M.BspermPermissionPolicy(client, { error: m => log.push(['error', m]) });
+      const diffs = [];
+      for (const u of users) {
+        const user = { credentials: { principal: { type: 'user', userEntityRef: S.userRef(u) } }, info: { userEntityRef: S.userRef(u), ownershipEntityRefs: S.ownershipOf(u) } };
+        const names = Object.keys(S.PERMISSIONS).filter(n => S.PERMISSIONS[n].type === 'basic');
+        const got = await Promise.all(names.map(n => policy.handle({ permission: S.PERMISSIONS[n] }, user)));
+        for (let i = 0; i < names.length; i++) {
+          const want = await sqlDecision(u, names[i]);
+          if (got[i].result !== want) diffs.push(`${u} ${names[i]}: ${got[i].result} vs ${want}`);
+        }
+      }
+      await knex.destroy();
+      check('the policy over coreServices.database (knex) answers as bsperm_authorize', diffs.length === 0, diffs.join('; '));
+    }
+
+    // 6. nothing is cached: a policy change is in force for the very next request
+    {
+      const ask = async () => (await http('POST', '/api/permission/authorize', { user: S.userRef('carol'), body: { items: [{ id: '1', permission: S.PERMISSIONS['catalog.entity.create'] }] } })).body.items[0].result;
+      const before = await ask();
+      await sql(DB, `INSERT INTO bsperm.permission_policies (role, object, action, effect) VALUES ('role:default/everyone', 'catalog.entity.create', 'create', 'allow')`);
+      const during = await ask();
+      await sql(DB, `DELETE FROM bsperm.permission_policies WHERE role = 'role:default/everyone' AND object = 'catalog.entity.create'`);
+      const after = await ask();
+      check('a policy change is seen by the next authorize request (carol: DENY, ALLOW after a grant, DENY after its removal)', eq([before, during, after], ['DENY', 'ALLOW', 'DENY']), JSON.stringify([before, during, after]));
+    }
+
+    // 7. the module logged where it asks
     check('the module logged where decisions come from', log.some(([l, m]) => l === 'info' && m.includes('bsperm: permission decisions are bsperm')), '');
     const errs = log.filter(([l, m]) => l === 'error' && m.startsWith('bsperm'));
     check('no bsperm error logged', errs.length === 0, errs.map(e => e[1]).join(' | '));
@@ -333,7 +360,7 @@ async function main() {
     await backend.stop();
     if (!process.env.BSPERM_BACKSTAGE_KEEP) {
       const admin = process.env.PGDATABASE || 'postgres';
-      for (const d of [DB, `${PREFIX}catalog`, `${PREFIX}permission`]) await sql(admin, `DROP DATABASE IF EXISTS ${d} WITH (FORCE)`);
+      await sql(admin, `DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
     }
     fs.rmSync(tmp, { recursive: true, force: true });
   }

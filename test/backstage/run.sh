@@ -4,8 +4,8 @@
 # the module backstage-plugin-permission-backend-module-bsperm/ with them
 # (type-checked; its sources are copied into build/ so that they resolve
 # these packages), runs its unit tests, then starts a real Backstage backend
-# with it on 127.0.0.1:${BSPERM_BACKSTAGE_PORT:-7341} against the cluster in
-# PGHOST/PGPORT (databases bsperm_bs, bsperm_bs_catalog, bsperm_bs_permission,
+# with it on 127.0.0.1 (BSPERM_BACKSTAGE_PORT, else the first free of 7341-7349) against the cluster in
+# PGHOST/PGPORT (database bsperm_bs, every plugin in its own schema,
 # created and dropped) and compares its HTTP answers with bsperm's SQL
 # answers (backstage.js).  Last line:
 #   # suite backstage_module: N passed, N failed[, N skipped]
@@ -16,50 +16,12 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 MODULE=../../backstage-plugin-permission-backend-module-bsperm
 
-skip_allowed() {
-	case "${CI:-}" in "" | false | 0) ;; *) return 1 ;; esac
-	[[ " ${BSPERM_ALLOW_SKIP:-} " =~ [[:space:],]backstage_module[[:space:],] ]]
-}
-skip() {
-	echo
-	echo "##########################################################################"
-	echo "##  BACKSTAGE SUITE NOT RUN: $1"
-	echo "##  The bsperm module was NOT tested with a real Backstage backend."
-	if skip_allowed; then
-		echo "##  Counted as skipped because BSPERM_ALLOW_SKIP names backstage_module."
-		echo "##########################################################################"
-		echo "# suite backstage_module: 0 passed, 0 failed, 1 skipped"
-		exit 0
-	fi
-	echo "##  Counted as a FAILURE (BSPERM_ALLOW_SKIP=backstage_module opts out, not under CI)."
-	echo "##########################################################################"
-	echo "# suite backstage_module: 0 passed, 1 failed"
-	exit 1
-}
-fail() {
-	echo "BACKSTAGE SUITE ERROR: $1"
-	echo "# suite backstage_module: 0 passed, 1 failed"
-	exit 1
-}
+NPM_SUITE=backstage_module
+. ../npm_suite.sh
+fail() { npm_suite_fail "$1"; }
 
-command -v node >/dev/null && command -v npm >/dev/null || skip "node/npm not installed"
-
-stamp=node_modules/.bsperm-backstage-lock
-if ! { [ -f "$stamp" ] && cmp -s package-lock.json "$stamp"; }; then
-	if ! timeout 45 npm ping --fetch-retries=1 --fetch-timeout=20000 >/dev/null 2>&1; then
-		skip "npm registry unreachable"
-	fi
-	echo "installing the pinned Backstage packages (npm ci)..."
-	start=$SECONDS
-	if ! npm ci --no-audit --no-fund --loglevel=error >npm-install.log 2>&1; then
-		cat npm-install.log
-		grep -qiE 'ENOTFOUND|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|network' npm-install.log && skip "npm registry unreachable"
-		fail "npm ci failed"
-	fi
-	echo "npm ci took $((SECONDS - start)) s"
-	rm -f npm-install.log
-	cp package-lock.json "$stamp"
-fi
+npm_suite_need_node
+npm_suite_install .
 
 # the module's runtime dependencies must be the ones this suite installs
 node -e '
