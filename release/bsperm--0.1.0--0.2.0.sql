@@ -1609,7 +1609,11 @@ AS $$
   ('stitch_queue', 'hidden', '{entity_ref}', NULL, 'nothing (bookkeeping of the stitcher)'),
   ('location_update_log', 'hidden', '{}', NULL, 'nothing (legacy log of location updates)'),
   ('knex_migrations', 'open', '{}', NULL, 'everything (names of migrations, no entity content)'),
-  ('knex_migrations_lock', 'open', '{}', NULL, 'everything (the migration lock, no entity content)')
+  ('knex_migrations_lock', 'open', '{}', NULL, 'everything (the migration lock, no entity content)'),
+  -- the backend scheduler's tables, which a real backend creates in the catalog's schema or database
+  ('backstage_backend_tasks__tasks', 'hidden', '{}', NULL, 'nothing (bookkeeping of the backend scheduler)'),
+  ('backstage_backend_tasks__knex_migrations', 'open', '{}', NULL, 'everything (names of the scheduler''s migrations, no entity content)'),
+  ('backstage_backend_tasks__knex_migrations_lock', 'open', '{}', NULL, 'everything (the scheduler''s migration lock, no entity content)')
 $$;
 COMMENT ON FUNCTION bsperm._bsperm_backstage_tables() IS
   'the tables of Backstage''s catalog that bsperm_protect_backstage knows, and what each shows a role that is not exempt';
