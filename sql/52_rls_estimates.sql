@@ -71,6 +71,12 @@ SELECT f AS filter, public._est_ratio(format('SELECT * FROM bsperm.entities WHER
                ('{"key":"kind","values":["api","component","group","user"]}'),
                ('{"allOf":[{"key":"kind","values":["api"]},{"key":"metadata.annotations.example.com/cluster","values":["c-9"]}]}'),
                ('{"not":{"key":"kind","values":["api"]}}')) v(f);
+-- a filter that appears both alone and inside another condition of the same
+-- query ("a AND (b OR a)"): the joint estimate of one must not estimate the
+-- other jointly again (it recursed until the stack ran out)
+SELECT count(*) AS same_filter_twice FROM bsperm.entities e
+ WHERE (e.entity @~ '{"key":"kind","values":[]}')
+   AND (NOT (e.entity @~ '{"key":"kind","values":["api"]}') OR (e.entity @~ '{"key":"kind","values":[]}'));
 DROP FUNCTION public._est_ratio(text);
 DROP FUNCTION public._est_plan(text);
 DROP EXTENSION bsperm CASCADE;

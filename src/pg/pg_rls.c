@@ -652,6 +652,8 @@ joint_clauses(RelOptInfo *rel, Oid operator, Node *filter, bool all_visible)
  * the planner forms is the joint one (a keyset position after every row
  * the policy shows is then estimated as what it is: nothing).
  */
+static bool in_joint_estimate = false;
+
 static double
 filter_selectivity(FunctionCallInfo fcinfo, PlannerInfo *root, VariableStatData *vardata,
 				   Oid operator, Node *other, bool all_visible)
@@ -676,11 +678,26 @@ filter_selectivity(FunctionCallInfo fcinfo, PlannerInfo *root, VariableStatData 
 		return DatumGetFloat8(matchingsel(fcinfo));
 	filter = DatumGetJsonbP(((Const *) other)->constvalue);
 	relid = planner_rt_fetch(rel->relid, root)->relid;
-	others = joint_clauses(rel, operator, other, all_visible);
+	/*
+	 * The others' own estimate may come back here: an @~ inside them with
+	 * this very filter (e.g. "a AND (b OR a)") finds this clause as its own
+	 * and would measure jointly again, without end.  Inside that estimate
+	 * filters are measured alone.
+	 */
+	others = in_joint_estimate ? NIL : joint_clauses(rel, operator, other, all_visible);
 	if (others != NIL)
 	{
 		/* only where the sample can resolve the others' share (not a point read) */
-		so = clauselist_selectivity(root, others, 0, JOIN_INNER, NULL);
+		in_joint_estimate = true;
+		PG_TRY();
+		{
+			so = clauselist_selectivity(root, others, 0, JOIN_INNER, NULL);
+		}
+		PG_FINALLY();
+		{
+			in_joint_estimate = false;
+		}
+		PG_END_TRY();
 		if (so * SAMPLE_ROWS_MIN < 10)
 			others = NIL;
 	}
