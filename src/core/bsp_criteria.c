@@ -96,6 +96,23 @@ bsp_json_parse(const char *text, size_t len, int max_depth, const char *root,
 	}
 	o = json_tokener_parse_ex(tok, text, (int) len);
 	jerr = json_tokener_get_error(tok);
+	/* one JSON value and nothing after it but white space */
+	if (o != NULL && jerr == json_tokener_success)
+	{
+		size_t		end = json_tokener_get_parse_end(tok);
+
+		while (end < len && (text[end] == ' ' || text[end] == '\t' ||
+							 text[end] == '\n' || text[end] == '\r'))
+			end++;
+		if (end < len)
+		{
+			bsp_fail(err, BSP_ERR_SYNTAX, root,
+					 "unexpected data after the JSON value, at byte %zu", end);
+			json_object_put(o);
+			json_tokener_free(tok);
+			return NULL;
+		}
+	}
 	/* a bare number or literal is complete only at the end of the input */
 	if (jerr == json_tokener_continue && o == NULL)
 	{

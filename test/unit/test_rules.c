@@ -122,6 +122,21 @@ test_declarations(void)
 		CHECK(r && bsp_rule_nparams(r) == 2 && bsp_rule_param_required(r, 0) &&
 			  !bsp_rule_param_required(r, 1), "its parameters and which are required");
 	}
+	{
+		/* found by the fuzzer: a byte after the declaration was ignored */
+		bsp_rule   *r = NULL;
+		bsp_error	err;
+		char		buf[4096];
+
+		snprintf(buf, sizeof(buf), "%s\x04", team_rule);
+		bsp_error_clear(&err);
+		CHECK(!bsp_rule_parse_text(&ua.arena, buf, strlen(buf), &r, &err) &&
+			  err.kind == BSP_ERR_SYNTAX, "data after a declaration is refused");
+		snprintf(buf, sizeof(buf), "%s \n", team_rule);
+		bsp_error_clear(&err);
+		CHECK(bsp_rule_parse_text(&ua.arena, buf, strlen(buf), &r, &err),
+			  "white space after a declaration is not data");
+	}
 	CHECK(load_rules(&ua.arena) != NULL && bsp_ruleset_count(load_rules(&ua.arena)) == 3,
 		  "the built-in declarations are read");
 	unit_arena_free(&ua);
