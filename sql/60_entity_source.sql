@@ -188,10 +188,10 @@ GRANT USAGE, CREATE ON SCHEMA backstage TO _catalog_owner;
 INSERT INTO entity_source (relation, entity_column) VALUES ('backstage.owned', 'doc');
 SET ROLE _catalog_owner;
 -- an index predicate of its own, which a planner would fold (run) when planning a read
-CREATE FUNCTION backstage.spy(int) RETURNS boolean IMMUTABLE LANGUAGE plpgsql
+CREATE FUNCTION backstage._spy(int) RETURNS boolean IMMUTABLE LANGUAGE plpgsql
   AS $$ BEGIN RAISE NOTICE 'the table owner''s code ran as %', current_user; RETURN true; END $$;
 SET client_min_messages = warning;     -- (it runs as the owner while the index is built)
-CREATE INDEX owned_spy ON backstage.owned (entity_ref) WHERE backstage.spy(1);
+CREATE INDEX owned_spy ON backstage.owned (entity_ref) WHERE backstage._spy(1);
 RESET client_min_messages;
 RESET ROLE;
 SELECT bsperm_apply_conditions(:'bob_is_a_user');
@@ -200,9 +200,9 @@ DROP INDEX backstage.owned_spy;
 -- a column type of its own, with its own cast to jsonb
 CREATE TABLE backstage.ran_as (who name);
 CREATE TYPE backstage.evil AS ENUM ('x');
-CREATE FUNCTION backstage.evil_jsonb(backstage.evil) RETURNS jsonb LANGUAGE sql
+CREATE FUNCTION backstage._evil_jsonb(backstage.evil) RETURNS jsonb LANGUAGE sql
   AS $$ INSERT INTO backstage.ran_as VALUES (current_user) RETURNING '{}'::jsonb $$;
-CREATE CAST (backstage.evil AS jsonb) WITH FUNCTION backstage.evil_jsonb(backstage.evil);
+CREATE CAST (backstage.evil AS jsonb) WITH FUNCTION backstage._evil_jsonb(backstage.evil);
 ALTER TABLE backstage.owned ALTER COLUMN doc TYPE backstage.evil USING 'x';
 RESET ROLE;
 SELECT bsperm_apply_conditions(:'bob_is_a_user');
@@ -210,7 +210,7 @@ SELECT count(*) AS code_of_the_owner_ran FROM backstage.ran_as;
 DELETE FROM entity_source;
 DROP TABLE backstage.owned, backstage.ran_as;
 DROP CAST (backstage.evil AS jsonb);
-DROP FUNCTION backstage.evil_jsonb(backstage.evil), backstage.spy(int);
+DROP FUNCTION backstage._evil_jsonb(backstage.evil), backstage._spy(int);
 DROP TYPE backstage.evil;
 REVOKE ALL ON SCHEMA backstage FROM _catalog_owner;
 DROP ROLE _catalog_owner;
